@@ -1,0 +1,3 @@
+"""Evidence Vault: forensic evidence storage with a verifiable chain of custody."""
+
+__version__ = "0.1.0"
