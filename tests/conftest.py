@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures_s3", "tests.fixtures_db"]
+pytest_plugins = ["tests.fixtures_s3", "tests.fixtures_db", "tests.fixtures_vault"]
 
 SHARED_DIR = Path(os.environ.get("VAULT_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
 IMAGES_DIR = SHARED_DIR / "fixtures" / "images"

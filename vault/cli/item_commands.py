@@ -1,0 +1,268 @@
+"""Item commands: upload, show, download, verify, verify-range, report, log."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+
+from vault.cli.client import ApiError, VaultClient
+from vault.cli.output import emit
+from vault.errors import HashMismatch, InvalidInput
+from vault.hashing.digest import Digest
+from vault.services.manifest import MANIFEST_HEADER, FileSpec, UploadManifest
+
+CHUNK = 1 << 20
+
+
+def _progress() -> Progress:
+    return Progress(
+        "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
+        transient=True, disable=not os.isatty(2),
+    )
+
+
+def _render_item(item: dict) -> None:
+    names = ", ".join(f["name"] for f in item["files"])
+    typer.echo(f"item {item['id']}  ({item['status']})")
+    typer.echo(f"  case: {item['case']}")
+    typer.echo(f"  files: {names}")
+    typer.echo(f"  size: {item['size']} bytes" + ("  [EMPTY: 0 bytes acquired]" if item.get("empty") else ""))
+    for key in ("sha256", "md5", "sha1"):
+        if item.get(key):
+            typer.echo(f"  {key}: {item[key]}")
+    if item.get("merkle_root"):
+        typer.echo(f"  merkle root: {item['merkle_root']} (leaf size {item['leaf_size']} bytes)")
+    if item.get("media_hashes"):
+        typer.echo(f"  media hashes: {', '.join(item['media_hashes'])}")
+    check = item.get("container_check")
+    if check:
+        typer.echo(f"  container check ({check.get('format')}): {check.get('verdict')}; stored {', '.join(check.get('stored', [])) or 'none'}")
+    declared = item.get("declared_hashes") or {}
+    for kind, values in declared.items():
+        if values:
+            typer.echo(f"  declared {kind}: {', '.join(values)}")
+    typer.echo(f"  retention: {item['retention_mode']} until {item['retain_until']}; legal hold: {'on' if item['legal_hold'] else 'off'}")
+    for f in item["files"]:
+        typer.echo(f"  file {f['file_no']}: {f['name']}  {f['size']} bytes  {f['sha256']}")
+        typer.echo(f"    stored: s3://{f['bucket']}/{f['object_key']} version {f['version_id']}")
+    for warning in item.get("warnings") or []:
+        typer.secho(f"  warning: {warning}", fg="yellow")
+
+
+def _body(paths: list[Path], progress: Progress, task) -> Iterator[bytes]:
+    for path in paths:
+        with path.open("rb") as handle:
+            while chunk := handle.read(CHUNK):
+                progress.update(task, advance=len(chunk))
+                yield chunk
+
+
+def _digests(values: list[str]) -> tuple[Digest, ...]:
+    return tuple(Digest.parse(v) for v in values)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def upload(
+        files: list[Path] = typer.Argument(..., help="Evidence file, or all segments of one set (E01/E02…, .000/.001…).",
+                                           exists=True, dir_okay=False, readable=True),
+        case: str = typer.Option(..., "--case", help="Reference of the case the item belongs to."),
+        expect: list[str] = typer.Option([], "--expect", help="Hash the analyst declares for the file (or the whole set), "
+                                         "ALGORITHM:HEX with md5, sha1 or sha256; a mismatch refuses the upload."),
+        acquisition_hash: list[str] = typer.Option([], "--acquisition-hash", help="Media hash from the imaging log, "
+                                                   "compared with the decoded media (E01) or the bytes; a mismatch flags the item."),
+        description: str = typer.Option("", "--description", help="What the item is, for the record."),
+        md5: bool = typer.Option(False, "--md5", help="Also compute MD5 on the server."),
+        sha1: bool = typer.Option(False, "--sha1", help="Also compute SHA-1 on the server."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Stream evidence into the vault as one item; the server hashes it and stores it write-once."""
+        from vault.hashing.segments import order_segments
+
+        segment_set = order_segments(files)
+        ordered = list(segment_set.paths)
+        if ordered != list(files):
+            typer.echo("uploading in segment order: " + ", ".join(p.name for p in ordered), err=True)
+        for warning in segment_set.warnings:
+            typer.secho(f"warning: {warning}", fg="yellow", err=True)
+        manifest = UploadManifest(
+            files=tuple(FileSpec(p.name, p.stat().st_size) for p in ordered),
+            expect=_digests(expect),
+            acquisition_hash=_digests(acquisition_hash),
+            description=description,
+            algorithms=tuple(a for a, on in (("md5", md5), ("sha1", sha1)) if on),
+        )
+        with VaultClient() as client, _progress() as progress:
+            task = progress.add_task("upload", total=manifest.total_size)
+            item = client.json(
+                "POST", f"/v1/cases/{case}/items",
+                content=_body(ordered, progress, task),
+                headers={MANIFEST_HEADER: manifest.encode(), "Content-Type": "application/octet-stream"},
+            )
+        emit(item, as_json, _render_item)
+
+    @app.command()
+    def show(item_id: str = typer.Argument(..., help="Item id."), as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+        """Show an item: metadata, hashes, storage version and retention (the view is recorded)."""
+        with VaultClient() as client:
+            item = client.json("GET", f"/v1/items/{item_id}")
+        emit(item, as_json, _render_item)
+
+    @app.command()
+    def download(
+        item_id: str = typer.Argument(..., help="Item id."),
+        output: Optional[Path] = typer.Option(None, "-o", "--output", help="Output file (one-file item) or directory (a set); "
+                                              "default: the original name(s) in the current directory."),
+        force: bool = typer.Option(False, "--force", help="Overwrite existing files."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Stream an item back, checking SHA-256 while writing; a mismatch deletes the partial file and fails."""
+        written = []
+        with VaultClient() as client:
+            item = client.json("GET", f"/v1/items/{item_id}")
+            files = item["files"]
+            for entry in files:
+                if len(files) == 1 and output is not None and not output.is_dir():
+                    target = output
+                else:
+                    target = (output or Path(".")) / entry["name"]
+                written.append(_download_file(client, item_id, entry, target, force))
+        result = {"item": item_id, "files": written}
+        emit(result, as_json, lambda r: [typer.echo(f"{f['path']}  {f['sha256']}  OK") for f in r["files"]])
+
+    @app.command()
+    def verify(item_id: str = typer.Argument(..., help="Item id."), as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+        """Re-read the stored bytes, recompute SHA-256 and Merkle roots, and check the ledger; exit 1 on any disagreement."""
+        with VaultClient() as client:
+            verdict = client.json("POST", f"/v1/items/{item_id}/verify")
+
+        def render(v: dict) -> None:
+            for f in v["files"]:
+                state = "intact" if f["bytes_intact"] and f["merkle_intact"] and f["leaves_intact"] else "ALTERED"
+                typer.echo(f"file {f['file_no']} {f['name']}: bytes {state}  {f['computed_sha256']}  retention {f['retention_mode']} until {f['retain_until']}")
+            typer.echo(f"ledger: {'chain intact' if v['chain_intact'] else 'CHAIN BROKEN'}")
+            for problem in v["problems"]:
+                typer.secho(f"problem: {problem}", fg="red")
+            typer.echo("VERIFIED" if v["ok"] else "FAILED")
+
+        emit(verdict, as_json, render)
+        if not verdict["ok"]:
+            first = verdict["problems"][0] if verdict["problems"] else "verification failed"
+            raise ApiError(f"item {item_id} failed verification: {first}")
+
+    @app.command("verify-range")
+    def verify_range_command(
+        item_id: str = typer.Argument(..., help="Item id."),
+        offset: int = typer.Option(..., "--offset", help="First byte of the range."),
+        length: int = typer.Option(..., "--length", help="Number of bytes."),
+        file_no: int = typer.Option(0, "--file", help="File number within the item (0 for the first)."),
+        output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the proven bytes here."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Download only the leaves covering a byte range and prove them against the Merkle root recorded at intake."""
+        from vault.hashing.ranges import RangeProof, verify_range
+
+        with VaultClient() as client:
+            item = client.json("GET", f"/v1/items/{item_id}")
+            entry = next((f for f in item["files"] if f["file_no"] == file_no), None)
+            if entry is None:
+                raise InvalidInput(f"item {item_id} has no file number {file_no}")
+            recorded_root = Digest.parse(entry["merkle_root"])
+            answer = client.json("GET", f"/v1/items/{item_id}/files/{file_no}/range-proof", params={"offset": offset, "length": length})
+            proof = RangeProof.from_json(answer["proof"])
+            start, span = proof.covering_span()
+            covering = client.request("GET", f"/v1/items/{item_id}/files/{file_no}/content",
+                                      params={"offset": start, "length": span}).content
+        data = verify_range(covering, proof, recorded_root)
+        if output is not None:
+            output.write_bytes(data)
+        result = {
+            "item": item_id, "file_no": file_no, "offset": offset, "length": length, "merkle_root": str(recorded_root),
+            "leaves": len(proof.leaf_hashes), "downloaded_bytes": len(covering), "sha256": "sha256:" + hashlib.sha256(data).hexdigest(),
+            "verified": True,
+        }
+        emit(result, as_json, lambda r: typer.echo(
+            f"range {offset}+{length} of file {file_no}: VERIFIED against {r['merkle_root']} "
+            f"({r['leaves']} leaves, {r['downloaded_bytes']} bytes downloaded); range {r['sha256']}"))
+
+    @app.command()
+    def report(
+        item_id: str = typer.Argument(..., help="Item id."),
+        output: Path = typer.Option(Path("custody.pdf"), "-o", "--output", help="Where to write the signed PDF."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Write the signed PDF/A custody report for an item."""
+        with VaultClient() as client:
+            response = client.request("GET", f"/v1/items/{item_id}/report")
+        output.write_bytes(response.content)
+        result = {"path": str(output), "bytes": len(response.content), "sha256": "sha256:" + hashlib.sha256(response.content).hexdigest(),
+                  "stored_key": response.headers.get("Vault-Report-Key"), "stored_version_id": response.headers.get("Vault-Report-Version-Id"),
+                  "notice": response.headers.get("Vault-Notice")}
+        if result["notice"]:
+            typer.secho(f"notice: {result['notice']}", fg="yellow", err=True)
+        emit(result, as_json, lambda r: typer.echo(f"wrote {r['path']} ({r['bytes']} bytes, {r['sha256']}); stored as {r['stored_key']}"))
+
+    @app.command()
+    def log(
+        target: str = typer.Argument(..., help="Item id, or the word 'proof' followed by an entry number."),
+        entry: Optional[int] = typer.Argument(None, help="With 'proof': the ledger entry number."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Show an item's custody timeline, or with 'proof ENTRY' print a tlog-proof receipt for one entry."""
+        with VaultClient() as client:
+            if target == "proof":
+                if entry is None:
+                    raise InvalidInput("missing entry number: evidence-vault log proof ENTRY")
+                text = client.request("GET", f"/v1/ledger/entries/{entry}/proof").text
+                emit({"entry": entry, "proof": text}, as_json, lambda r: typer.echo(r["proof"], nl=False))
+                return
+            timeline = client.json("GET", f"/v1/items/{target}/log")
+        emit(timeline, as_json, _render_timeline)
+
+
+def _render_timeline(timeline: dict) -> None:
+    item = timeline["item"]
+    typer.echo(f"custody of item {item['id']} ({', '.join(f['name'] for f in item['files'])}), case {item['case']}")
+    for e in timeline["entries"]:
+        summary = _summary(e["action"], e["details"])
+        typer.echo(f"#{e['index']:<6} {e['time']}  {e['actor']:<16} {e['action']:<18} {summary}")
+
+
+def _summary(action: str, details: dict) -> str:
+    if action == "intake":
+        return f"{details.get('status')}; {details.get('size')} bytes; {', '.join(details.get('digests', []))}"
+    if action == "item.downloaded":
+        return f"file {details.get('file_no')} bytes {details.get('offset')}+{details.get('length')}"
+    if action == "item.verified":
+        return "intact" if details.get("bytes_intact") and details.get("chain_intact") else "FAILED: " + "; ".join(details.get("problems", []))
+    if action == "finding":
+        return details.get("finding", "")
+    return ", ".join(f"{k}={v}" for k, v in details.items() if not isinstance(v, (dict, list)))
+
+
+def _download_file(client: VaultClient, item_id: str, entry: dict, target: Path, force: bool) -> dict:
+    if target.exists() and not force:
+        raise InvalidInput(f"{target} already exists; pass --force to overwrite or choose another -o")
+    partial = target.with_name(target.name + ".partial")
+    digest = hashlib.sha256()
+    size = 0
+    with client.stream("GET", f"/v1/items/{item_id}/files/{entry['file_no']}/content") as response, partial.open("wb") as out, _progress() as progress:
+        task = progress.add_task(entry["name"], total=entry["size"])
+        for chunk in response.iter_bytes(CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
+            size += len(chunk)
+            progress.update(task, advance=len(chunk))
+    computed = "sha256:" + digest.hexdigest()
+    if computed != entry["sha256"] or size != entry["size"]:
+        partial.unlink(missing_ok=True)
+        raise HashMismatch(f"download of {entry['name']} (item {item_id})", entry["sha256"], f"{computed} over {size} bytes",
+                           "The partial file was deleted; run 'evidence-vault verify' on the item")
+    os.replace(partial, target)
+    return {"file_no": entry["file_no"], "name": entry["name"], "path": str(target), "size": size, "sha256": computed}

@@ -1,0 +1,120 @@
+"""The running vault: settings resolved into storage, database, ledger and signers.
+
+`Vault.open` is the one place that wires the subpackages together. With no
+configuration it starts the embedded SeaweedFS and uses SQLite under the data
+directory; either can be replaced through `VAULT_*` settings. Start-up refuses
+to continue when the bucket is not write-once (see `ObjectStore.worm_self_test`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from vault.config import Settings
+from vault.custody.db import create_engine_for, migrate
+from vault.custody.ledger import Ledger
+from vault.custody.note import load_or_create_signer
+from vault.storage.objects import ObjectStore, S3Settings
+from vault.storage.seaweed import SeaweedServer, load_or_create_credentials
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_PREFIX = "checkpoints/"
+
+
+@dataclass
+class Vault:
+    """Everything a request handler needs, opened once per process."""
+
+    settings: Settings
+    store: ObjectStore
+    ledger: Ledger
+    engine: object
+    seaweed: SeaweedServer | None = None
+    notices: list[str] = field(default_factory=list)
+    _report_signer: object | None = None
+
+    @classmethod
+    def open(cls, settings: Settings | None = None) -> "Vault":
+        """Open storage and the ledger, starting the embedded SeaweedFS if no S3 endpoint is set.
+
+        Raises `WormCheckFailed` when the bucket does not refuse deleting a locked version,
+        `StorageError` when storage cannot be reached, `LedgerError` when the database cannot be migrated.
+        """
+        settings = settings or Settings()
+        data_dir = settings.data_dir.resolve()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(data_dir, 0o700)
+
+        seaweed = None
+        if settings.s3_endpoint:
+            if not (settings.s3_access_key and settings.s3_secret_key):
+                from vault.errors import InvalidInput
+
+                raise InvalidInput("VAULT_S3_ENDPOINT is set but VAULT_S3_ACCESS_KEY or VAULT_S3_SECRET_KEY is missing; set both")
+            s3 = S3Settings(settings.s3_endpoint, settings.s3_access_key, settings.s3_secret_key, settings.s3_bucket, settings.s3_region)
+        else:
+            access_key, secret_key = load_or_create_credentials(data_dir / "seaweedfs")
+            seaweed = SeaweedServer(data_dir / "seaweedfs", access_key, secret_key)
+            endpoint = seaweed.start()
+            s3 = S3Settings(endpoint, access_key, secret_key, settings.s3_bucket, settings.s3_region)
+
+        try:
+            store = ObjectStore(s3)
+            store.ensure_bucket()
+            store.worm_self_test()
+            log.info("vault.storage.ready endpoint=%s bucket=%s", s3.endpoint_url, s3.bucket)
+
+            engine = create_engine_for(settings.resolved_database_url())
+            migrate(engine)
+            signer = load_or_create_signer(data_dir / "log-key", settings.log_origin)
+            retention = timedelta(days=settings.retention_days)
+
+            def store_checkpoint(size: int, note: bytes) -> None:
+                store.put_locked(
+                    f"{CHECKPOINT_PREFIX}{size}", note, datetime.now(timezone.utc) + retention, content_type="text/plain; charset=utf-8"
+                )
+
+            ledger = Ledger(engine, signer, checkpoint_sink=store_checkpoint)
+        except BaseException:
+            if seaweed is not None:
+                seaweed.stop()
+            raise
+        return cls(settings=settings, store=store, ledger=ledger, engine=engine, seaweed=seaweed)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir.resolve()
+
+    def retain_until(self) -> datetime:
+        return datetime.now(timezone.utc) + timedelta(days=self.settings.retention_days)
+
+    def report_signer(self):
+        """Return the report signer, creating the local CA on first use (noted in `notices`)."""
+        if self._report_signer is None:
+            from vault.reports.signing import ReportSigner
+
+            signer, created = ReportSigner.load_or_create_local(self.data_dir)
+            if created:
+                message = (
+                    f"created a local report-signing CA under {self.data_dir / 'report-signing'}; "
+                    "recipients must trust its certificate (ca.pem) to validate report signatures"
+                )
+                log.warning("vault.reports.local_ca_created path=%s", self.data_dir / "report-signing")
+                self.notices.append(message)
+            self._report_signer = signer
+        return self._report_signer
+
+    def close(self) -> None:
+        close = getattr(self.ledger, "close", None)
+        if close:
+            close()
+        dispose = getattr(self.engine, "dispose", None)
+        if dispose:
+            dispose()
+        if self.seaweed is not None:
+            self.seaweed.stop()
