@@ -18,7 +18,7 @@ from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from vault.errors import InvalidInput, VaultError
-from vault.services import cases, items, ledger as ledger_service, reports
+from vault.services import cases, items, ledger as ledger_service
 from vault.services.intake import IntakeSession
 from vault.services.manifest import MANIFEST_HEADER, UploadManifest
 from vault.services.runtime import Vault
@@ -99,8 +99,11 @@ def create_app(vault: Vault | None = None) -> FastAPI:
         try:
             async for chunk in request.stream():
                 buffer += chunk
-                if len(buffer) >= FEED_SIZE:
-                    data, buffer = bytes(buffer), bytearray()
+                while len(buffer) >= FEED_SIZE:
+                    # Whole 1 MiB pieces line up with Merkle leaves and S3 parts, which saves copies downstream.
+                    with memoryview(buffer) as view:
+                        data = bytes(view[:FEED_SIZE])
+                    del buffer[:FEED_SIZE]
                     await run_in_threadpool(session.feed, data)
             if buffer:
                 await run_in_threadpool(session.feed, bytes(buffer))
@@ -142,6 +145,8 @@ def create_app(vault: Vault | None = None) -> FastAPI:
 
     @app.get("/v1/items/{item_id}/report")
     async def report(item_id: str, request: Request) -> Response:
+        from vault.services import reports  # pyHanko and fpdf2 cost ~40 MB, loaded on the first report
+
         pdf, stored = await run_in_threadpool(reports.build_report, v(request), item_id, _actor(request))
         headers = {"Vault-Report-Key": stored["key"], "Vault-Report-Version-Id": stored["version_id"]}
         notices = v(request).notices

@@ -108,14 +108,18 @@ class MultipartWriter:
     def write(self, data: bytes | bytearray | memoryview) -> None:
         """Append bytes; upload every full part. Raises `StorageError` from a part upload that failed."""
         self._require_open("write")
-        self._buffer += data
         self.bytes_written += len(data)
-        while len(self._buffer) >= part_size_for(self._next_part, self.part_size):
-            size = part_size_for(self._next_part, self.part_size)
+        size = part_size_for(self._next_part, self.part_size)
+        if not self._buffer and len(data) == size and isinstance(data, bytes):
+            self._submit(data)  # a whole part arrived at once: no copy
+            return
+        self._buffer += data
+        while len(self._buffer) >= size:
             with memoryview(self._buffer) as view:
                 part = bytes(view[:size])
             del self._buffer[:size]
             self._submit(part)
+            size = part_size_for(self._next_part, self.part_size)
 
     def complete(self) -> StoredObject:
         """Upload the last part, complete the upload and verify the new version.
