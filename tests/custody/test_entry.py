@@ -1,0 +1,102 @@
+"""The entry format: RFC 8785 bytes, UTC microsecond time, integers only."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from vault.custody.entry import GENESIS_HASH, canonical_entry, entry_hash, format_time, parse_entry
+from vault.errors import InvalidInput
+
+TIME = datetime(2026, 12, 4, 19, 48, 43, 120034, tzinfo=timezone.utc)
+
+
+def test_entry_bytes_are_canonical_json() -> None:
+    raw = canonical_entry(0, TIME, "analyst.alice", "intake", "case-1", None, {"z": 1, "a": ["x", True]}, GENESIS_HASH)
+
+    assert raw == (
+        b'{"action":"intake","actor":"analyst.alice","case":"case-1","details":{"a":["x",true],"z":1},'
+        b'"index":0,"item":null,"prev":"sha256:' + b"0" * 64 + b'","time":"2026-12-04T19:48:43.120034Z","version":1}'
+    )
+    assert entry_hash(raw) == "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def test_non_utc_time_is_converted_to_utc() -> None:
+    local = TIME.astimezone(timezone(timedelta(hours=5, minutes=30)))
+
+    raw = canonical_entry(3, local, "a", "access", None, None, {}, GENESIS_HASH)
+
+    assert json.loads(raw)["time"] == "2026-12-04T19:48:43.120034Z"
+    assert raw == canonical_entry(3, TIME, "a", "access", None, None, {}, GENESIS_HASH)
+
+
+def test_whole_second_time_keeps_six_digits() -> None:
+    assert format_time(TIME.replace(microsecond=0)) == "2026-12-04T19:48:43.000000Z"
+
+
+@pytest.mark.parametrize(
+    "details",
+    [{"ratio": 0.5}, {"nested": {"x": [1, 2.0]}}, {"big": 2**60}, {1: "non-string key"}, {"value": object()}],
+    ids=["float", "nested-float", "integer-beyond-i-json", "integer-key", "object"],
+)
+def test_details_outside_json_integers_rejected(details: dict) -> None:
+    with pytest.raises(InvalidInput):
+        canonical_entry(0, TIME, "a", "access", None, None, details, GENESIS_HASH)
+
+
+def test_naive_time_rejected() -> None:
+    with pytest.raises(InvalidInput, match="no time zone"):
+        canonical_entry(0, TIME.replace(tzinfo=None), "a", "access", None, None, {}, GENESIS_HASH)
+
+
+@pytest.mark.parametrize("prev", ["", "0" * 64, "sha256:" + "A" * 64, "md5:" + "0" * 32])
+def test_malformed_prev_hash_rejected(prev: str) -> None:
+    with pytest.raises(InvalidInput, match="previous-entry hash"):
+        canonical_entry(1, TIME, "a", "access", None, None, {}, prev)
+
+
+def test_parse_entry_rejects_non_canonical_bytes() -> None:
+    raw = canonical_entry(0, TIME, "a", "access", None, None, {"k": "v"}, GENESIS_HASH)
+    spaced = json.dumps(json.loads(raw), indent=1).encode()
+
+    assert parse_entry(raw)["details"] == {"k": "v"}
+    with pytest.raises(InvalidInput, match="canonical"):
+        parse_entry(spaced)
+
+
+def test_parse_entry_rejects_extra_key() -> None:
+    document = json.loads(canonical_entry(0, TIME, "a", "access", None, None, {}, GENESIS_HASH))
+    document["note"] = "added"
+
+    with pytest.raises(InvalidInput, match="unexpected"):
+        parse_entry(json.dumps(document, separators=(",", ":"), sort_keys=True).encode())
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"quote\"back\\slash": "tab\tnew\nline\r\x00\x1f\x7f\u2028"},
+        {"\ue000": 1, "\U0001f600": 2, "a": [True, False, None, -(2**53 - 1)]},
+        {"é": "ü", "z": {"b": [], "a": {}}, "émoji": "\U0001f600"},
+        {"control": "\b\f\x0b"},
+    ],
+    ids=["escapes", "utf16-key-order", "non-ascii", "short-escapes"],
+)
+def test_canonical_json_matches_rfc8785_package(document: dict) -> None:
+    import rfc8785
+
+    from vault.custody.entry import canonical_json
+
+    assert canonical_json(document) == rfc8785.dumps(document)
+
+
+def test_parse_entry_rejects_float_and_huge_integer() -> None:
+    raw = canonical_entry(0, TIME, "a", "access", None, None, {"k": 1}, GENESIS_HASH)
+
+    with pytest.raises(InvalidInput, match="integer"):
+        parse_entry(raw.replace(b'{"k":1}', b'{"k":1.5}'))
+    with pytest.raises(InvalidInput, match="I-JSON"):
+        parse_entry(raw.replace(b'{"k":1}', b'{"k":90071992547409930}'))
