@@ -39,8 +39,13 @@ def _render(verdict: dict) -> None:
         if isinstance(value, bool):
             typer.echo(f"{name}: {'yes' if value else 'NO'}")
     for problem in verdict.get("problems", []):
-        typer.secho(f"problem: {problem}", fg="red")
+        typer.secho(f"problem: {_describe(problem)}", fg="red")
     typer.echo("AUDIT PASSED" if verdict.get("ok") else "AUDIT FAILED")
+
+
+def _describe(problem: dict) -> str:
+    where = f"entry {problem['index']}: " if problem.get("index") is not None else ""
+    return f"{problem['kind']}: {where}{problem['message']}"
 
 
 def register(app: typer.Typer) -> None:
@@ -83,10 +88,10 @@ def register(app: typer.Typer) -> None:
             with VaultClient() as client, tempfile.TemporaryDirectory() as scratch:
                 entries, notes, _ = _fetch(client)
                 stored = client.json("GET", "/v1/ledger/stored-checkpoints")["checkpoints"]
-                notes_all = notes + [n.encode("utf-8") for n in stored.values()]
                 target = Path(scratch) / "bundle"
-                export_bundle(entries, notes_all, verifier_key, target)
-                verdict = verify_bundle(target, verifier_key, trusted).to_dict()
+                export_bundle(entries, notes, verifier_key, target)
+                storage_notes = [n.encode("utf-8") for n in stored.values()]
+                verdict = verify_bundle(target, verifier_key, trusted, storage_notes=storage_notes).to_dict()
                 verdict["stored_checkpoints"] = len(stored)
         else:
             if bundle is None:
@@ -94,5 +99,6 @@ def register(app: typer.Typer) -> None:
             verdict = verify_bundle(bundle, verifier_key, trusted).to_dict()
         emit(verdict, as_json, _render)
         if not verdict.get("ok"):
-            first = (verdict.get("problems") or ["audit failed"])[0]
+            problems = verdict.get("problems") or []
+            first = _describe(problems[0]) if problems else "see the verdict above"
             raise ApiError(f"audit failed: {first}")
