@@ -1,4 +1,9 @@
-"""A real vault API on a free loopback port: SeaweedFS from the session, SQLite or PostgreSQL."""
+"""A real vault API on a free loopback port: SeaweedFS from the session, SQLite or PostgreSQL.
+
+The vault starts with the first administrator (`admin`, as `serve` creates it),
+an analyst `analyst.alice` and an auditor `auditor.carol`, each with an API
+token. `.cli()` runs as analyst.alice unless given another user's name.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -18,9 +23,14 @@ import uvicorn
 
 from vault.api.app import create_app
 from vault.config import Settings
+from vault.services import access
 from vault.services.runtime import Vault
 
 PG_ADMIN_URL = os.environ.get("VAULT_TEST_PG_ADMIN_URL", "postgresql+psycopg://root@127.0.0.1:5432/test")
+
+
+DEFAULT_USER = "analyst.alice"
+START_USERS = {"analyst.alice": "analyst", "auditor.carol": "auditor"}
 
 
 @dataclass
@@ -28,10 +38,28 @@ class RunningVault:
     url: str
     vault: Vault
     data_dir: Path
+    tokens: dict[str, str] = field(default_factory=dict)
 
-    def cli(self, *args: str, check: bool = True, env: dict | None = None) -> subprocess.CompletedProcess:
-        """Run the real `evidence-vault` CLI against this server."""
-        environment = {**os.environ, "VAULT_API_URL": self.url, "VAULT_ACTOR": "analyst.alice", **(env or {})}
+    def user(self, name: str, role: str) -> str:
+        """Return the API token of `name`, creating the user with `role` and a token the first time."""
+        if name not in self.tokens:
+            admin = access.verify_token(self.vault, self.tokens["admin"])
+            access.create_user(self.vault, admin, name, role)
+            self.tokens[name], _ = access.create_token(self.vault, admin, name)
+        return self.tokens[name]
+
+    def principal(self, name: str = DEFAULT_USER) -> access.Principal:
+        return access.verify_token(self.vault, self.tokens[name])
+
+    def headers(self, name: str = DEFAULT_USER) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[name]}"}
+
+    def add_member(self, reference: str, name: str) -> None:
+        access.add_member(self.vault, self.principal("admin"), reference, name)
+
+    def cli(self, *args: str, check: bool = True, env: dict | None = None, user: str = DEFAULT_USER) -> subprocess.CompletedProcess:
+        """Run the real `evidence-vault` CLI against this server, with `user`'s token in VAULT_TOKEN."""
+        environment = {**os.environ, "VAULT_API_URL": self.url, "VAULT_TOKEN": self.tokens[user], **(env or {})}
         result = subprocess.run([sys.executable, "-m", "vault.cli.main", *args], capture_output=True, text=True,
                                 env=environment, timeout=300)
         if check and result.returncode != 0:
@@ -64,6 +92,8 @@ def start_vault(data_dir: Path, s3, database_url: str | None = None, retention_d
         s3_secret_key=s3.secret_key, s3_bucket=s3.bucket, retention_days=retention_days,
     )
     vault = Vault.open(settings)
+    token_file = access.bootstrap_first_admin(vault)
+    tokens = {"admin": token_file.read_text(encoding="ascii").strip()}
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -81,7 +111,10 @@ def start_vault(data_dir: Path, s3, database_url: str | None = None, retention_d
         thread.join(timeout=30)
         vault.close()
 
-    return RunningVault(f"http://127.0.0.1:{port}", vault, data_dir), stop
+    running = RunningVault(f"http://127.0.0.1:{port}", vault, data_dir, tokens)
+    for name, role in START_USERS.items():
+        running.user(name, role)
+    return running, stop
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     s3_bucket: str = "evidence-vault"
     s3_region: str = "us-east-1"
 
+    case_classifications: str = Field(
+        default="data breach,system compromise,policy violation,insider threat,fraud,malware,unclassified",
+        description="Comma-separated classifications a case may have",
+    )
     retention_days: int = Field(default=3650, ge=1, description="Default Object Lock retention for new evidence, in days")
     host: str = "127.0.0.1"
     port: int = Field(default=8750, ge=0, le=65535, description="API port; 0 picks a free one")

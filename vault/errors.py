@@ -7,6 +7,8 @@ on one line.
 
     VaultError
     ├── InvalidInput        (400) a value the caller sent is malformed
+    ├── Unauthenticated     (401) no valid API token came with the request
+    ├── PermissionDenied    (403) the caller's role does not allow the operation
     ├── NotFound            (404) no such case, item, entry or object
     ├── Conflict            (409) the request contradicts the current state
     ├── HashMismatch        (422) a declared digest differs from the computed one
@@ -36,6 +38,16 @@ class VaultError(Exception):
 class InvalidInput(VaultError):
     http_status = 400
     code = "invalid_input"
+
+
+class Unauthenticated(VaultError):
+    http_status = 401
+    code = "unauthenticated"
+
+
+class PermissionDenied(VaultError):
+    http_status = 403
+    code = "permission_denied"
 
 
 class NotFound(VaultError):

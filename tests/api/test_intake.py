@@ -19,13 +19,14 @@ from vault.custody.models import ItemFile
 from vault.services.manifest import MANIFEST_HEADER, FileSpec, UploadManifest
 from vault.storage.objects import make_s3_client
 
-ACTOR = {"Vault-Actor": "analyst.alice"}
 RAW_IMAGES = ["dfvfs/image.dd", "dfvfs/mbr.raw", "dfvfs/ímynd.dd", "dfvfs/ext2.qcow2", "dfvfs/bogus.001",
               "memflow-LiME/deb-x86_64-slice.lime", "pyelftools/core_linux64.elf", "dfvfs/hfsplus.hdd/hfsplus.hdd"]
 
 
 def _client(running_vault) -> httpx.Client:
-    return httpx.Client(base_url=running_vault.url, headers=ACTOR, timeout=120)
+    client = httpx.Client(base_url=running_vault.url, headers=running_vault.headers("analyst.alice"), timeout=120)
+    client.auditor_headers = running_vault.headers("auditor.carol")  # the raw ledger is the auditor's view
+    return client
 
 
 def _case(client: httpx.Client) -> str:
@@ -44,7 +45,7 @@ def _upload(client, reference, paths, expect=(), acquisition=()):
 
 
 def _entries(client) -> list[dict]:
-    raw = client.get("/v1/ledger/entries").json()["entries"]
+    raw = client.get("/v1/ledger/entries", headers=client.auditor_headers).json()["entries"]
     return [json.loads(base64.b64decode(e)) for e in raw]
 
 
@@ -130,7 +131,8 @@ def test_client_disconnect_aborts_upload(running_vault):
         reference = _case(client)
     target = urlparse(running_vault.url)
     head = (
-        f"POST /v1/cases/{reference}/items HTTP/1.1\r\nHost: {target.netloc}\r\nVault-Actor: analyst.alice\r\n"
+        f"POST /v1/cases/{reference}/items HTTP/1.1\r\nHost: {target.netloc}\r\n"
+        f"Authorization: Bearer {running_vault.tokens['analyst.alice']}\r\n"
         f"{MANIFEST_HEADER}: {manifest.encode()}\r\nContent-Type: application/octet-stream\r\n"
         f"Content-Length: {size}\r\n\r\n"
     ).encode()

@@ -13,7 +13,6 @@ import httpx
 from vault.reports import verify_report
 from vault.services.manifest import MANIFEST_HEADER, FileSpec, UploadManifest
 
-ACTOR = {"Vault-Actor": "counsel.bob"}
 
 
 def _run(command: list[str]) -> subprocess.CompletedProcess:
@@ -21,7 +20,7 @@ def _run(command: list[str]) -> subprocess.CompletedProcess:
 
 
 def _report_for(running_vault, image_path: Path, tmp_path: Path) -> tuple[bytes, dict]:
-    with httpx.Client(base_url=running_vault.url, headers=ACTOR, timeout=120) as client:
+    with httpx.Client(base_url=running_vault.url, headers=running_vault.headers(), timeout=120) as client:
         reference = f"IR-{uuid.uuid4().hex[:8]}"
         client.post("/v1/cases", json={"reference": reference, "title": "Report test"}).raise_for_status()
         manifest = UploadManifest((FileSpec(image_path.name, image_path.stat().st_size),))

@@ -3,13 +3,19 @@
 The server URL comes from `VAULT_API_URL`, else from `server.json` that a local
 `evidence-vault serve` writes into its data directory (`VAULT_DATA_DIR`,
 default `./vault-data`), else `http://127.0.0.1:8750`.
+
+The API token comes from `VAULT_TOKEN`, else from the file named by
+`VAULT_TOKEN_FILE` (default `~/.config/evidence-vault/token`), which must be
+readable by its owner only. There is deliberately no command-line option for
+it, because arguments are visible to other users in `ps`. `VAULT_TLS_CA` names
+a CA bundle for a server with a certificate from a private CA.
 """
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
+import stat
 from pathlib import Path
 
 import httpx
@@ -46,15 +52,48 @@ def server_url() -> str:
     return DEFAULT_URL
 
 
-def actor_name() -> str:
-    return os.environ.get("VAULT_ACTOR") or getpass.getuser()
+def default_token_file() -> Path:
+    return Path.home() / ".config" / "evidence-vault" / "token"
+
+
+def read_token() -> str | None:
+    """Return the API token from `VAULT_TOKEN` or the token file, or None when neither is set.
+
+    Raises ApiError when the token file can be read by its group or by others,
+    or cannot be read at all.
+    """
+    token = os.environ.get("VAULT_TOKEN", "").strip()
+    if token:
+        return token
+    named = os.environ.get("VAULT_TOKEN_FILE")
+    path = Path(named) if named else default_token_file()
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if named:
+            raise ApiError(f"token file {path} (VAULT_TOKEN_FILE) does not exist") from None
+        return None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ApiError(
+            f"token file {path} is accessible to group or others (mode {stat.S_IMODE(mode):04o}); "
+            f"restrict it with: chmod 600 {path}"
+        )
+    try:
+        return path.read_text(encoding="utf-8").strip() or None
+    except OSError as error:
+        raise ApiError(f"cannot read token file {path}: {error.strerror}") from None
 
 
 class VaultClient:
     def __init__(self, url: str | None = None, timeout: float = 600.0) -> None:
         self.url = url or server_url()
-        self._http = httpx.Client(base_url=self.url, timeout=httpx.Timeout(timeout, connect=10.0),
-                                  headers={"Vault-Actor": actor_name()})
+        headers = {}
+        token = read_token()
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        verify: str | bool = os.environ.get("VAULT_TLS_CA") or True
+        self._http = httpx.Client(base_url=self.url, timeout=httpx.Timeout(timeout, connect=10.0), headers=headers,
+                                  verify=verify)
 
     def close(self) -> None:
         self._http.close()

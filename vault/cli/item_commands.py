@@ -63,6 +63,22 @@ def _body(paths: list[Path], progress: Progress, task) -> Iterator[bytes]:
                 yield chunk
 
 
+def _acquisition_record(path: Path | None) -> dict | None:
+    """Read an acquisition record file and check it here, so a mistake fails before any byte is sent."""
+    if path is None:
+        return None
+    import json
+
+    from vault.services.records.acquisition import validate_acquisition
+
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise InvalidInput(f"invalid JSON in acquisition record {path}: {error}") from None
+    validate_acquisition(document)
+    return document
+
+
 def _digests(values: list[str]) -> tuple[Digest, ...]:
     return tuple(Digest.parse(v) for v in values)
 
@@ -78,6 +94,9 @@ def register(app: typer.Typer) -> None:
         acquisition_hash: list[str] = typer.Option([], "--acquisition-hash", help="Media hash from the imaging log, "
                                                    "compared with the decoded media (E01) or the bytes; a mismatch flags the item."),
         description: str = typer.Option("", "--description", help="What the item is, for the record."),
+        acquisition: Optional[Path] = typer.Option(None, "--acquisition", exists=True, dir_okay=False,
+                                                   help="Acquisition record (JSON file): examiner, time and time zone, place, "
+                                                   "source device, tool, method, write blocker, hashes, read errors, completed."),
         md5: bool = typer.Option(False, "--md5", help="Also compute MD5 on the server."),
         sha1: bool = typer.Option(False, "--sha1", help="Also compute SHA-1 on the server."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
@@ -97,6 +116,7 @@ def register(app: typer.Typer) -> None:
             acquisition_hash=_digests(acquisition_hash),
             description=description,
             algorithms=tuple(a for a, on in (("md5", md5), ("sha1", sha1)) if on),
+            acquisition=_acquisition_record(acquisition),
         )
         with VaultClient() as client, _progress() as progress:
             task = progress.add_task("upload", total=manifest.total_size)
@@ -243,7 +263,60 @@ def _summary(action: str, details: dict) -> str:
         return "intact" if details.get("bytes_intact") and details.get("chain_intact") else "FAILED: " + "; ".join(details.get("problems", []))
     if action == "finding":
         return details.get("finding", "")
+    summary = _records_summary(action, details)
+    if summary is not None:
+        return summary
     return ", ".join(f"{k}={v}" for k, v in details.items() if not isinstance(v, (dict, list)))
+
+
+def _records_summary(action: str, details: dict) -> str | None:
+    """Return a lawyer-readable line for the custody record actions, or None for other actions."""
+    if action.endswith(".refused"):
+        return "REFUSED: " + details.get("reason", "")
+    if action == "transfer.released":
+        line = f"released to {details.get('to')} for {details.get('reason')} by {details.get('method')}"
+        return line + (f", reference {details['reference']}" if details.get("reference") else "") + " (open until accepted)"
+    if action == "transfer.accepted":
+        return f"custody passed from {details.get('from')} to {details.get('to')}" + (f"; {details['note']}" if details.get("note") else "")
+    if action == "transfer.withdrawn":
+        return f"transfer withdrawn: {details.get('reason')}"
+    if action == "transfer.discrepancy":
+        return f"DISCREPANCY ({details.get('kind')}, {details.get('side')} side): {details.get('description')}"
+    if action == "physical.registered":
+        return f"{details.get('description')} registered at {details.get('location')}, seal {details.get('seal')}"
+    if action == "physical.moved":
+        return f"moved from {details.get('from')} to {details.get('to')}: {details.get('reason')}"
+    if action == "item.derived":
+        return f"derived from item {details.get('parent')}: {details.get('how')}"
+    if action == "item.derivative":
+        return f"item {details.get('child')} derived from this item: {details.get('how')}"
+    if action == "acquisition.recorded":
+        acquisition = details.get("acquisition") or {}
+        return f"acquisition by {acquisition.get('examiner')} at {acquisition.get('acquired_at')} ({acquisition.get('method')})"
+    if action == "authority.recorded":
+        return f"{details.get('kind')} {details.get('reference')}" + (f" issued by {details['issued_by']}" if details.get("issued_by") else "")
+    if action == "collection.declined":
+        return f"NOT COLLECTED: {details.get('subject')} ({details.get('constraint')} constraint: {details.get('reason')})"
+    if action in ("hold.placed", "hold.released"):
+        return f"legal hold {'placed' if action == 'hold.placed' else 'released'}: {details.get('reason')}"
+    if action == "retention.extended":
+        return f"retention extended from {details.get('from')} to {details.get('to')}: {details.get('reason')}"
+    if action == "disposal.approved":
+        return f"disposal approved ({details.get('reference')}): {details.get('reason')}"
+    if action == "item.disposed":
+        approval = details.get("approval") or {}
+        return f"DISPOSED: {details.get('reason')}; approved by {approval.get('approved_by')} ({approval.get('reference')})"
+    if action in ("privilege.marked", "privilege.cleared"):
+        return f"{details.get('scope')} {'marked ' + str(details.get('privilege')) if action == 'privilege.marked' else 'privilege cleared'}: {details.get('basis')}"
+    if action == "expert.granted":
+        return f"expert access for {details.get('grantee')} until {details.get('expires_at')}: {details.get('purpose')}"
+    if action == "expert.used":
+        return f"expert grant {details.get('grant_id')} used: {details.get('purpose')}"
+    if action == "expert.revoked":
+        return f"expert grant {details.get('grant_id')} revoked: {details.get('reason')}"
+    if action == "expert.grant-expired":
+        return f"EXPIRED: expert access of {details.get('grantee')} ended at {details.get('expired_at')}"
+    return None
 
 
 def _download_file(client: VaultClient, item_id: str, entry: dict, target: Path, force: bool) -> dict:

@@ -39,6 +39,12 @@ def _register() -> None:
     case_commands.register(app)
     item_commands.register(app)
     audit_commands.register(app)
+    from vault.cli import admin_commands
+
+    admin_commands.register(app)
+    from vault.cli import records_commands
+
+    records_commands.register(app)
     try:
         from vault.cli import hash_command
     except ImportError:  # the offline hashing command ships with vault.hashing

@@ -27,17 +27,29 @@ def register(app: typer.Typer) -> None:
         host: Optional[str] = typer.Option(None, help="Address to listen on (default VAULT_HOST or 127.0.0.1)."),
         port: Optional[int] = typer.Option(None, help="TCP port (default VAULT_PORT or 8750; 0 picks a free port)."),
         data_dir: Optional[Path] = typer.Option(None, help="Data directory (default VAULT_DATA_DIR or ./vault-data)."),
+        tls_cert: Optional[Path] = typer.Option(None, "--tls-cert", help="PEM certificate (chain) for HTTPS; needs --tls-key."),
+        tls_key: Optional[Path] = typer.Option(None, "--tls-key", help="PEM private key of --tls-cert."),
     ) -> None:
-        """Start the vault API; with no configuration, also SQLite and SeaweedFS under the data directory."""
+        """Start the vault API; with no configuration, also SQLite and SeaweedFS under the data directory.
+
+        On the first start (no users yet) it creates the administrator `admin`
+        and writes its API token once to the owner-only file `<data dir>/admin-token`.
+        """
         import uvicorn
 
         from vault.api.app import create_app
         from vault.config import Settings
+        from vault.services.access import bootstrap_first_admin
         from vault.services.runtime import Vault
 
         overrides = {k: v for k, v in {"host": host, "port": port, "data_dir": data_dir}.items() if v is not None}
         settings = Settings(**overrides)
-        if not _is_loopback(settings.host):
+        if (tls_cert is None) != (tls_key is None):
+            raise typer.BadParameter("give both --tls-cert and --tls-key, or neither")
+        for path in (tls_cert, tls_key):
+            if path is not None and not path.is_file():
+                raise typer.BadParameter(f"TLS file {path} not found")
+        if tls_cert is None and not _is_loopback(settings.host):
             typer.secho(
                 f"WARNING: listening on {settings.host} without TLS: evidence and tokens cross the network in clear text",
                 err=True, fg="red", bold=True,
@@ -50,17 +62,27 @@ def register(app: typer.Typer) -> None:
         except OSError as error:
             raise typer.BadParameter(f"cannot listen on {settings.host}:{settings.port}: {error.strerror}; choose another --port") from None
         actual_port = sock.getsockname()[1]
-        url = f"http://{settings.host if family == socket.AF_INET else '[' + settings.host + ']'}:{actual_port}"
+        scheme = "https" if tls_cert else "http"
+        url = f"{scheme}://{settings.host if family == socket.AF_INET else '[' + settings.host + ']'}:{actual_port}"
 
         typer.echo("starting the vault: storage self-test and ledger migration…", err=True)
         vault = Vault.open(settings)
+        try:
+            token_file = bootstrap_first_admin(vault)
+        except BaseException:
+            vault.close()
+            raise
         record = vault.data_dir / SERVER_FILE
         try:
             record.write_text(json.dumps({"url": url, "pid": os.getpid()}), encoding="utf-8")
             typer.echo(f"Evidence Vault listening on {url}")
             typer.echo(f"  data: {vault.data_dir}  storage: {vault.store.settings.endpoint_url} bucket {vault.store.settings.bucket}")
             typer.echo(f"  ledger key: {vault.ledger.verifier_key}")
-            config = uvicorn.Config(create_app(vault), log_level="warning", lifespan="on")
+            if token_file is not None:
+                typer.echo(f"  first start: created the administrator 'admin'; its API token is in {token_file} "
+                           f"(owner-only). Use it with: export VAULT_TOKEN_FILE={token_file}")
+            tls = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)} if tls_cert else {}
+            config = uvicorn.Config(create_app(vault), log_level="warning", lifespan="on", **tls)
             uvicorn.Server(config).run(sockets=[sock])
         finally:
             record.unlink(missing_ok=True)

@@ -30,6 +30,7 @@ from vault.errors import HashMismatch, InvalidInput, LedgerError, NotFound, Vaul
 from vault.hashing.digest import Digest
 from vault.hashing.engine import HashResult, StreamHasher
 from vault.hashing.segments import order_segment_names
+from vault.services.access import Permission, Principal
 from vault.services.manifest import UploadManifest
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,17 @@ class IntakeSession:
 
     # 1. Case and manifest checks.
     @classmethod
-    def begin(cls, vault, case_reference: str, manifest: UploadManifest, actor: str) -> "IntakeSession":
+    def begin(cls, vault, case_reference: str, manifest: UploadManifest, principal: Principal) -> "IntakeSession":
+        """Check the caller, the case and the manifest; the caller must be an analyst member of the case."""
+        from vault.services.cases import visible_case
+
+        visible_case(vault, principal, case_reference, Permission.ITEM_UPLOAD)
+        actor = principal.name
         case = find_case(vault, case_reference)
+        if manifest.employee_device:
+            from vault.services.records.authority import require_employee_device_approval
+
+            require_employee_device_approval(vault, case, manifest, actor)
         session = cls(vault=vault, case=case, manifest=manifest, actor=actor)
         names = [spec.name for spec in manifest.files]
         order, kind, warnings = order_segment_names(names)
@@ -77,7 +87,9 @@ class IntakeSession:
             raise InvalidInput(f"files are not in segment order; send them as: {expected}")
         session.set_kind = kind
         session.warnings.extend(warnings)
-        session._retain_until = vault.retain_until()
+        from vault.services.records.retention import retain_until_for_case
+
+        session._retain_until = retain_until_for_case(vault, case)
         algorithms = manifest.needed_algorithms()
         if len(manifest.files) > 1:
             session._set_hasher = StreamHasher(algorithms)
@@ -102,7 +114,7 @@ class IntakeSession:
                     "check the file sizes in the manifest"
                 )
             take = min(len(view), upload.size - upload.received)
-            piece = bytes(view[:take])
+            piece = chunk if take == len(chunk) else bytes(view[:take])
             upload.hasher.update(piece)
             upload.writer.write(piece)
             upload.received += take
@@ -245,6 +257,9 @@ class IntakeSession:
                 retain_until=self._retain_until,
                 legal_hold=False,
                 created_by=self.actor,
+                acquisition=self.manifest.acquisition,
+                custodian=self.actor,
+                employee_device=self.manifest.employee_device,
             )
             txn.session.add(item)
             for upload in self._files:
@@ -281,6 +296,8 @@ class IntakeSession:
                 "retain_until": _rfc3339(self._retain_until),
                 "retention_mode": "COMPLIANCE",
                 "files": [file_record(f) for f in self._files],
+                "custodian": self.actor,
+                "acquisition": self.manifest.acquisition,
             }
             entry = txn.append(self.actor, "intake", case_id=self.case["id"], item_id=self.item_id, details=details)
             for finding in findings:
@@ -353,7 +370,8 @@ def find_case(vault, reference: str) -> dict:
         case = session.query(Case).filter(Case.reference == reference).one_or_none()
         if case is None:
             raise NotFound(f"case {reference!r} not found; create it with: evidence-vault case create {reference} --title TITLE")
-        return {"id": case.id, "reference": case.reference, "title": case.title}
+        return {"id": case.id, "reference": case.reference, "title": case.title,
+                "classification": case.classification, "jurisdiction": case.jurisdiction}
 
 
 def _optional(digest: Digest | None) -> str | None:

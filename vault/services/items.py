@@ -1,8 +1,9 @@
 """Reading items: metadata, downloads, verification and range proofs.
 
-Every read through these functions appends a custody entry first (a view, a
-download, a verification), so the record shows each access even when the
-transfer that follows fails.
+Every read through these functions checks the caller against the item's case
+(`vault.services.access.authorize`), then appends a custody entry first (a
+view, a download, a verification), so the record shows each access even when
+the transfer that follows fails.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from vault.custody.models import Case, Item, ItemFile
 from vault.errors import InvalidInput, NotFound
 from vault.hashing.engine import StreamHasher
 from vault.hashing.ranges import build_range_proof
+from vault.services.access import Permission, Principal, authorize
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +96,7 @@ def item_to_dict(item: Item, case: Case, files: list[ItemFile], bucket: str) -> 
 def _load(session: Session, item_id: str) -> tuple[Item, Case, list[ItemFile]]:
     item = session.get(Item, item_id)
     if item is None:
-        raise NotFound(f"item {item_id!r} not found; list a case's items with: evidence-vault case show CASE")
+        raise item_not_found(item_id)
     case = session.get(Case, item.case_id)
     files = list(session.scalars(select(ItemFile).where(ItemFile.item_id == item_id).order_by(ItemFile.file_no)))
     return item, case, files
@@ -107,9 +109,26 @@ def get_item_record(vault, item_id: str) -> dict:
         return item_to_dict(item, case, files, vault.store.settings.bucket)
 
 
-def show_item(vault, item_id: str, actor: str) -> dict:
+def item_not_found(item_id: str) -> NotFound:
+    """Return the error for a missing item, also raised for an item the caller may not see."""
+    return NotFound(f"item {item_id!r} not found; list a case's items with: evidence-vault case show CASE")
+
+
+def visible_item(vault, principal: Principal, item_id: str, permission: Permission) -> dict:
+    """Return an item's metadata after checking that the caller may use `permission` on it.
+
+    Raises PermissionDenied when the role lacks the permission, and the same
+    NotFound as for a missing item when the caller may not see the item.
+    """
+    authorize(vault, principal, permission, object_id=item_id)
     record = get_item_record(vault, item_id)
-    vault.ledger.append(actor, "item.viewed", case_id=record["case_id"], item_id=item_id, details={})
+    authorize(vault, principal, permission, case_id=record["case_id"], item_id=item_id, hidden_as=item_not_found(item_id))
+    return record
+
+
+def show_item(vault, item_id: str, principal: Principal) -> dict:
+    record = visible_item(vault, principal, item_id, Permission.ITEM_READ)
+    vault.ledger.append(principal.name, "item.viewed", case_id=record["case_id"], item_id=item_id, details={})
     return record
 
 
@@ -128,9 +147,10 @@ class Download:
     chunks: Iterator[bytes]
 
 
-def open_download(vault, item_id: str, file_no: int, actor: str, offset: int = 0, length: int | None = None) -> Download:
+def open_download(vault, item_id: str, file_no: int, principal: Principal, offset: int = 0,
+                  length: int | None = None) -> Download:
     """Record the download, then return a stream of the stored bytes (optionally a byte range)."""
-    record = get_item_record(vault, item_id)
+    record = visible_item(vault, principal, item_id, Permission.ITEM_CONTENT)
     entry = _file(record, file_no)
     size = entry["size"]
     if offset < 0 or offset > size:
@@ -140,7 +160,7 @@ def open_download(vault, item_id: str, file_no: int, actor: str, offset: int = 0
     if length < 0 or offset + length > size:
         raise InvalidInput(f"range {offset}+{length} goes beyond the end of file {file_no} ({size} bytes)")
     details = {"file_no": file_no, "name": entry["name"], "offset": offset, "length": length, "version_id": entry["version_id"]}
-    vault.ledger.append(actor, "item.downloaded", case_id=record["case_id"], item_id=item_id, details=details)
+    vault.ledger.append(principal.name, "item.downloaded", case_id=record["case_id"], item_id=item_id, details=details)
     chunks = iter(()) if length == 0 else vault.store.read(entry["object_key"], entry["version_id"], offset=offset, length=length)
     return Download(entry, offset, length, chunks)
 
@@ -177,7 +197,7 @@ class ItemVerdict:
         return {**asdict(self), "ok": self.ok}
 
 
-def verify_item(vault, item_id: str, actor: str) -> ItemVerdict:
+def verify_item(vault, item_id: str, principal: Principal) -> ItemVerdict:
     """Re-read every stored byte of an item and check it and the ledger.
 
     Steps:
@@ -187,7 +207,7 @@ def verify_item(vault, item_id: str, actor: str) -> ItemVerdict:
     4. Verify the whole ledger: entry bytes, chain links, Merkle root against the signed checkpoint.
     5. Record the verification and its result as a custody entry.
     """
-    record = get_item_record(vault, item_id)
+    record = visible_item(vault, principal, item_id, Permission.ITEM_VERIFY)
     problems: list[str] = []
     verdicts = []
     for entry in record["files"]:
@@ -236,7 +256,7 @@ def verify_item(vault, item_id: str, actor: str) -> ItemVerdict:
 
     # 5. Record it.
     vault.ledger.append(
-        actor,
+        principal.name,
         "item.verified",
         case_id=record["case_id"],
         item_id=item_id,
@@ -247,13 +267,13 @@ def verify_item(vault, item_id: str, actor: str) -> ItemVerdict:
     return verdict
 
 
-def range_proof(vault, item_id: str, file_no: int, offset: int, length: int, actor: str) -> dict:
-    record = get_item_record(vault, item_id)
+def range_proof(vault, item_id: str, file_no: int, offset: int, length: int, principal: Principal) -> dict:
+    record = visible_item(vault, principal, item_id, Permission.ITEM_READ)
     entry = _file(record, file_no)
     leaves = vault.store.read_all(entry["merkle_key"], entry["merkle_version_id"])
     proof = build_range_proof(leaves, entry["size"], offset, length, record["leaf_size"] or 1 << 20)
     vault.ledger.append(
-        actor, "item.range_proof", case_id=record["case_id"], item_id=item_id,
+        principal.name, "item.range_proof", case_id=record["case_id"], item_id=item_id,
         details={"file_no": file_no, "offset": offset, "length": length},
     )
     return {"item_id": item_id, "file_no": file_no, "merkle_root": entry["merkle_root"], "proof": proof.to_json()}

@@ -6,7 +6,12 @@ base64url-encoded JSON, so Unicode file names arrive exactly:
 
     {"files": [{"name": "ímynd.dd", "size": 102400}],
      "expect": ["md5:…"], "acquisition_hash": ["md5:…"],
-     "description": "…", "algorithms": ["md5", "sha1"]}
+     "description": "…", "algorithms": ["md5", "sha1"],
+     "acquisition": {…}}
+
+`acquisition` is optional; when present it is checked by
+`vault.services.records.acquisition.validate_acquisition`, and its hashes
+serve as `acquisition_hash` when that is not given.
 """
 
 from __future__ import annotations
@@ -37,6 +42,12 @@ class UploadManifest:
     acquisition_hash: tuple[Digest, ...] = ()
     description: str = ""
     algorithms: tuple[str, ...] = ()
+    acquisition: dict | None = None
+
+    @property
+    def employee_device(self) -> bool:
+        """True when the acquisition record says the source device is employee-owned."""
+        return bool(self.acquisition and self.acquisition["source_device"].get("employee_owned"))
 
     @property
     def total_size(self) -> int:
@@ -56,6 +67,8 @@ class UploadManifest:
             "description": self.description,
             "algorithms": list(self.algorithms),
         }
+        if self.acquisition is not None:
+            document["acquisition"] = self.acquisition
         return base64.urlsafe_b64encode(json.dumps(document, ensure_ascii=False).encode("utf-8")).decode("ascii")
 
     @classmethod
@@ -99,12 +112,27 @@ class UploadManifest:
         description = document.get("description") or ""
         if not isinstance(description, str):
             raise InvalidInput("invalid 'description': expected text")
+        acquisition_hash = _parse_digests(document.get("acquisition_hash"), "acquisition_hash")
+        acquisition = None
+        if document.get("acquisition") is not None:
+            from vault.services.records.acquisition import validate_acquisition
+
+            acquisition = validate_acquisition(document["acquisition"])
+            recorded = _parse_digests(acquisition["hashes"], "acquisition.hashes")
+            if not acquisition_hash:
+                acquisition_hash = recorded
+            elif recorded and {str(d) for d in recorded} != {str(d) for d in acquisition_hash}:
+                raise InvalidInput(
+                    f"the acquisition record lists hashes {', '.join(map(str, recorded))} but 'acquisition_hash' is "
+                    f"{', '.join(map(str, acquisition_hash))}; give one set of acquisition hashes"
+                )
         return cls(
             files=tuple(specs),
             expect=_parse_digests(document.get("expect"), "expect"),
-            acquisition_hash=_parse_digests(document.get("acquisition_hash"), "acquisition_hash"),
+            acquisition_hash=acquisition_hash,
             description=description,
             algorithms=tuple(a for a in EXTRA_ALGORITHMS if a in algorithms),
+            acquisition=acquisition,
         )
 
 

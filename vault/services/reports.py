@@ -9,19 +9,21 @@ from datetime import datetime, timezone
 
 from vault.reports.pdf import ReportData, render_report
 from vault.services.cases import get_case
-from vault.services.items import get_item_record
+from vault.services.access import Permission, Principal
+from vault.services.items import visible_item
 
 log = logging.getLogger(__name__)
 
 
-def build_report(vault, item_id: str, actor: str) -> tuple[bytes, dict]:
+def build_report(vault, item_id: str, principal: Principal) -> tuple[bytes, dict]:
     """Record the report, then render and sign it; return the PDF and where it was stored.
 
     The `report.generated` entry is appended first, so the report's own timeline
     and checkpoint include it. The signed PDF is also written to the WORM bucket
     under `reports/<item-id>/<entry-index>.pdf`, so the exact document issued can be produced later.
     """
-    record = get_item_record(vault, item_id)
+    record = visible_item(vault, principal, item_id, Permission.ITEM_REPORT)
+    actor = principal.name
     signer = vault.report_signer()
     entry = vault.ledger.append(actor, "report.generated", case_id=record["case_id"], item_id=item_id,
                                 details={"format": "PDF/A-3b", "signature": "PAdES B-B", "signer": signer.signer_subject})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -36,6 +37,8 @@ class Vault:
     engine: object
     seaweed: SeaweedServer | None = None
     notices: list[str] = field(default_factory=list)
+    # The time access decisions use (token expiry, examiner grants); tests replace it to freeze time.
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
     _report_signer: object | None = None
 
     @classmethod
