@@ -23,6 +23,7 @@ import uvicorn
 
 from vault.api.app import create_app
 from vault.config import Settings
+from vault.errors import Conflict
 from vault.services import access
 from vault.services.runtime import Vault
 
@@ -44,7 +45,10 @@ class RunningVault:
         """Return the API token of `name`, creating the user with `role` and a token the first time."""
         if name not in self.tokens:
             admin = access.verify_token(self.vault, self.tokens["admin"])
-            access.create_user(self.vault, admin, name, role)
+            try:
+                access.create_user(self.vault, admin, name, role)
+            except Conflict:
+                pass  # created by an earlier start on the same data directory
             self.tokens[name], _ = access.create_token(self.vault, admin, name)
         return self.tokens[name]
 
@@ -92,7 +96,8 @@ def start_vault(data_dir: Path, s3, database_url: str | None = None, retention_d
         s3_secret_key=s3.secret_key, s3_bucket=s3.bucket, retention_days=retention_days,
     )
     vault = Vault.open(settings)
-    token_file = access.bootstrap_first_admin(vault)
+    # A restart on an existing data directory reuses the first admin's token file.
+    token_file = access.bootstrap_first_admin(vault) or data_dir / access.FIRST_ADMIN_TOKEN_FILE
     tokens = {"admin": token_file.read_text(encoding="ascii").strip()}
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))

@@ -16,9 +16,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from vault.config import Settings
+from vault.custody.checkpoint import open_checkpoint
 from vault.custody.db import create_engine_for, migrate
 from vault.custody.ledger import Ledger
 from vault.custody.note import load_or_create_signer
+from vault.errors import LedgerError
 from vault.storage.objects import ObjectStore, S3Settings
 from vault.storage.seaweed import SeaweedServer, load_or_create_credentials
 
@@ -83,6 +85,12 @@ class Vault:
                 )
 
             ledger = Ledger(engine, signer, checkpoint_sink=store_checkpoint)
+            try:
+                check_database_against_storage(store, ledger)
+            except BaseException:
+                ledger.stop_timer()  # never sign a checkpoint over a database that disagrees with storage
+                engine.dispose()
+                raise
         except BaseException:
             if seaweed is not None:
                 seaweed.stop()
@@ -121,3 +129,40 @@ class Vault:
             dispose()
         if self.seaweed is not None:
             self.seaweed.stop()
+
+
+def check_database_against_storage(store: ObjectStore, ledger: Ledger) -> None:
+    """Refuse to start when WORM storage holds a checkpoint the database cannot reproduce.
+
+    Steps:
+    1. Find the largest checkpoint in the bucket (`checkpoints/<tree-size>`).
+    2. Check its signature with the log's key.
+    3. Require the database to hold at least that many entries (else it was rolled back)
+       and to give the same Merkle root at that size (else it was rewritten).
+    Raises `LedgerError` naming both sizes or both roots, or `ProofError` for a foreign signature.
+    """
+    # 1. The latest checkpoint in storage.
+    sizes = [int(key[len(CHECKPOINT_PREFIX):]) for key in store.list_keys(CHECKPOINT_PREFIX) if key[len(CHECKPOINT_PREFIX):].isdigit()]
+    if not sizes:
+        return
+    latest = max(sizes)
+
+    # 2. Its signature.
+    checkpoint = open_checkpoint(store.read_all(f"{CHECKPOINT_PREFIX}{latest}"), ledger.verifier_key, ledger.origin)
+
+    # 3. The database against it.
+    size = ledger.size()
+    if checkpoint.size > size:
+        log.error("vault.ledger.rollback_detected stored_size=%d database_size=%d", checkpoint.size, size)
+        raise LedgerError(
+            f"the database was rolled back: WORM storage holds a signed checkpoint of {checkpoint.size} entries "
+            f"but the database has {size}; restore the database that matches storage, or export it with "
+            "'evidence-vault audit' tools for investigation before serving"
+        )
+    root = ledger.root(checkpoint.size)
+    if root != checkpoint.root:
+        log.error("vault.ledger.fork_detected size=%d", checkpoint.size)
+        raise LedgerError(
+            f"the database disagrees with WORM storage at tree size {checkpoint.size}: "
+            f"stored root sha256:{checkpoint.root.hex()}, database root sha256:{root.hex()}; entries were rewritten"
+        )
