@@ -211,3 +211,33 @@ def test_reads_are_recorded(running_vault, manifest):
     actions = [e["action"] for e in timeline["entries"]]
     assert actions == ["intake", "item.viewed", "item.downloaded", "item.verified", "log.viewed"]
     assert all(e["actor"] == "analyst.alice" for e in timeline["entries"])
+
+
+def test_swapped_version_pointer_caught(running_vault, manifest):
+    """A DBA with the vault's S3 keys writes forged bytes as a new version and repoints the rows to it."""
+    import hashlib
+    from datetime import datetime, timedelta, timezone
+
+    from vault.custody.models import Item
+
+    image = manifest["dfvfs/image.dd"]
+    forged = b"FORGED EVIDENCE" * 100
+    forged_sha256 = "sha256:" + hashlib.sha256(forged).hexdigest()
+    store = running_vault.vault.store
+    with _client(running_vault) as client:
+        item = _upload(client, _case(client), [image.path]).json()
+        key = item["files"][0]["object_key"]
+        fake = store.put_locked(key, forged, datetime.now(timezone.utc) + timedelta(days=1))
+        with Session(running_vault.vault.engine) as session, session.begin():
+            session.execute(update(ItemFile).where(ItemFile.item_id == item["id"]).values(
+                version_id=fake.version_id, sha256=forged_sha256, size=len(forged)))
+            session.execute(update(Item).where(Item.id == item["id"]).values(sha256=forged_sha256, size=len(forged)))
+        verdict = client.post(f"/v1/items/{item['id']}/verify").json()
+        shown = client.get(f"/v1/items/{item['id']}").json()
+        content = client.get(f"/v1/items/{item['id']}/files/0/content").content
+
+    assert verdict["ok"] is False
+    assert any(fake.version_id in problem for problem in verdict["problems"])
+    assert shown["sha256"] == f"sha256:{image.sha256}"
+    assert shown["files"][0]["version_id"] == item["files"][0]["version_id"]
+    assert content == image.path.read_bytes()

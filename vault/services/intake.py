@@ -47,6 +47,7 @@ class _FileUpload:
     received: int = 0
     result: HashResult | None = None
     stored: object | None = None
+    merkle: object | None = None
 
 
 @dataclass
@@ -65,6 +66,7 @@ class IntakeSession:
     _set_hasher: StreamHasher | None = None
     _retain_until: datetime | None = None
     _closed: bool = False
+    _container_findings: list[str] = field(default_factory=list)
 
     # 1. Case and manifest checks.
     @classmethod
@@ -168,6 +170,7 @@ class IntakeSession:
             merkle[upload.number] = self.vault.store.put_locked(
                 f"merkle/{self.item_id}/{upload.number}", upload.result.leaf_hashes, self._retain_until
             )
+            upload.merkle = merkle[upload.number]
         media, container = self._media_hashes(set_result)
         findings = self._acquisition_findings(media, container)
 
@@ -205,12 +208,15 @@ class IntakeSession:
             try:
                 check = check_ewf(paths)
             except InvalidInput as error:
-                self.warnings.append(f"named like an EWF set but could not be read as one: {error}")
+                self._container_findings.append(
+                    f"named like an EWF set but could not be read as one: {error}. The bytes are stored as received; "
+                    "if the set has more segments (.E02, …), upload all of them together as one item"
+                )
                 return [str(d) for d in set_result.digests], None
         return [str(d) for d in check.computed], check.to_dict()
 
     def _acquisition_findings(self, media: list[str], container: dict | None) -> list[str]:
-        findings = []
+        findings = list(self._container_findings)
         if container is not None and container.get("verdict") == "mismatch":
             findings.append(
                 f"container hash mismatch: the EWF container stores {', '.join(container['stored'])} "
@@ -362,6 +368,8 @@ def file_record(upload: _FileUpload) -> dict:
         "object_key": upload.key,
         "version_id": upload.stored.version_id,
         "checksum_sha256": upload.stored.checksum_sha256,
+        "merkle_key": upload.merkle.key,
+        "merkle_version_id": upload.merkle.version_id,
     }
 
 

@@ -103,10 +103,57 @@ def _load(session: Session, item_id: str) -> tuple[Item, Case, list[ItemFile]]:
 
 
 def get_item_record(vault, item_id: str) -> dict:
-    """Return an item's metadata without recording a view (for internal use after intake)."""
+    """Return an item's metadata without recording a view, its evidence facts taken from the intake entry.
+
+    The item and file rows are ordinary, editable database rows; the intake entry
+    is hash-chained and checkpointed. Storage pointers (key, version id) and the
+    digests every check compares against therefore come from the intake entry,
+    and any row that disagrees is listed in `record_problems`.
+    """
     with Session(vault.engine) as session:
         item, case, files = _load(session, item_id)
-        return item_to_dict(item, case, files, vault.store.settings.bucket)
+        record = item_to_dict(item, case, files, vault.store.settings.bucket)
+    return _anchor_to_intake(vault, record)
+
+
+# File fields that the intake entry fixes: (field in the record, field in the entry's file record).
+_ANCHORED_FILE_FIELDS = (
+    ("name", "name"), ("size", "size"), ("object_key", "object_key"), ("version_id", "version_id"),
+    ("merkle_root", "merkle_root"), ("merkle_key", "merkle_key"), ("merkle_version_id", "merkle_version_id"),
+)
+
+
+def _anchor_to_intake(vault, record: dict) -> dict:
+    problems: list[str] = []
+    intake = next((e for e in vault.ledger.entries(item_id=record["id"]) if e.action == "intake"), None)
+    if intake is None:
+        record["intake_entry"] = None
+        record["record_problems"] = [f"item {record['id']} has no intake entry in the ledger; its database rows cannot be trusted"]
+        return record
+    recorded = {f["file_no"]: f for f in intake.details.get("files", [])}
+    if sorted(recorded) != [f["file_no"] for f in record["files"]]:
+        problems.append(f"the database lists files {[f['file_no'] for f in record['files']]} but intake entry #{intake.index} "
+                        f"recorded files {sorted(recorded)}")
+    for file in record["files"]:
+        entry_file = recorded.get(file["file_no"])
+        if entry_file is None:
+            continue
+        entry_file = {**entry_file, "sha256": next((d for d in entry_file.get("digests", []) if d.startswith("sha256:")), None)}
+        for field, source in _ANCHORED_FILE_FIELDS + (("sha256", "sha256"),):
+            if source not in entry_file:
+                continue  # recorded by an older intake format
+            if file.get(field) != entry_file[source]:
+                problems.append(f"file {file['file_no']}: database {field} {file.get(field)!r} differs from intake entry "
+                                f"#{intake.index}, which recorded {entry_file[source]!r}")
+                file[field] = entry_file[source]
+        file["digests"] = entry_file.get("digests", file["digests"])
+    recorded_sha256 = next((d for d in intake.details.get("digests", []) if d.startswith("sha256:")), None)
+    if recorded_sha256 and record["sha256"] != recorded_sha256:
+        problems.append(f"item sha256 in the database {record['sha256']} differs from intake entry #{intake.index} ({recorded_sha256})")
+        record["sha256"] = recorded_sha256
+    record["intake_entry"] = intake.index
+    record["record_problems"] = problems
+    return record
 
 
 def item_not_found(item_id: str) -> NotFound:
@@ -251,7 +298,8 @@ def verify_item(vault, item_id: str, principal: Principal) -> ItemVerdict:
     if not chain_intact:
         problems.extend(ledger.get("problems", []) or ["ledger verification failed"])
 
-    bytes_intact = all(v.bytes_intact and v.merkle_intact and v.leaves_intact for v in verdicts)
+    problems.extend(record["record_problems"])
+    bytes_intact = not record["record_problems"] and all(v.bytes_intact and v.merkle_intact and v.leaves_intact for v in verdicts)
     verdict = ItemVerdict(item_id, tuple(verdicts), bytes_intact, chain_intact, ledger, tuple(problems))
 
     # 5. Record it.
