@@ -31,10 +31,10 @@ def _database_files(data_dir):
 
 
 def _stored_checkpoints(s3) -> list[bytes]:
-    """Read checkpoints straight from the bucket, as an auditor with read-only credentials would."""
+    """Read every checkpoint version straight from the bucket, as an auditor with read-only credentials would."""
     client = make_s3_client(s3)
-    keys = [o["Key"] for o in client.list_objects_v2(Bucket=s3.bucket, Prefix="checkpoints/").get("Contents", [])]
-    return [client.get_object(Bucket=s3.bucket, Key=key)["Body"].read() for key in keys]
+    versions = client.list_object_versions(Bucket=s3.bucket, Prefix="checkpoints/").get("Versions", [])
+    return [client.get_object(Bucket=s3.bucket, Key=v["Key"], VersionId=v["VersionId"])["Body"].read() for v in versions]
 
 
 def test_live_audit_passes_on_intact_vault(running_vault, manifest):
@@ -67,7 +67,12 @@ def test_rolled_back_database_refused_and_named(tmp_path, make_s3_settings, mani
     _activity(running, image)
     stop()
 
-    # 3. Restore the old copy, as an administrator hiding the later entries would.
+    # 3. Hide the later checkpoints behind delete markers (allowed on an Object Lock bucket),
+    #    then restore the old copy, as an administrator hiding the later entries would.
+    client = make_s3_client(s3)
+    for listed in client.list_objects_v2(Bucket=s3.bucket, Prefix="checkpoints/").get("Contents", []):
+        client.delete_object(Bucket=s3.bucket, Key=listed["Key"])
+    assert client.list_objects_v2(Bucket=s3.bucket, Prefix="checkpoints/").get("KeyCount", 0) == 0
     for path in _database_files(data_dir):
         path.unlink()
     for path in backup.iterdir():

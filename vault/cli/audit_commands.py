@@ -90,7 +90,7 @@ def register(app: typer.Typer) -> None:
                 stored = client.json("GET", "/v1/ledger/stored-checkpoints")["checkpoints"]
                 target = Path(scratch) / "bundle"
                 export_bundle(entries, notes, verifier_key, target)
-                storage_notes = [n.encode("utf-8") for n in stored.values()]
+                storage_notes = [entry["note"].encode("utf-8") for entry in stored]
                 verdict = verify_bundle(target, verifier_key, trusted, storage_notes=storage_notes).to_dict()
                 verdict["stored_checkpoints"] = len(stored)
         else:

@@ -8,7 +8,7 @@ from vault.errors import InvalidInput, NotFound
 from vault.services.access import Permission, Principal, authorize, record_denial
 from vault.services.items import visible_item
 from vault.services.records.timeline import timeline_entries
-from vault.services.runtime import CHECKPOINT_PREFIX
+from vault.services.runtime import stored_checkpoint_notes
 
 MAX_PAGE = 10_000
 
@@ -51,10 +51,8 @@ def all_checkpoints(vault, principal: Principal) -> dict:
 def stored_checkpoints(vault, principal: Principal) -> dict:
     """Return the checkpoints held in WORM storage, keyed by tree size."""
     authorize(vault, principal, Permission.LEDGER_READ)
-    notes = {}
-    for key in vault.store.list_keys(CHECKPOINT_PREFIX):
-        notes[key[len(CHECKPOINT_PREFIX):]] = vault.store.read_all(key).decode("utf-8")
-    return {"checkpoints": notes}
+    notes = stored_checkpoint_notes(vault.store)
+    return {"checkpoints": [{"key": key, "note": note.decode("utf-8")} for key, note in notes]}
 
 
 def entry_receipt(vault, index: int, principal: Principal) -> str:

@@ -27,6 +27,9 @@ from vault.storage.seaweed import SeaweedServer, load_or_create_credentials
 log = logging.getLogger(__name__)
 
 CHECKPOINT_PREFIX = "checkpoints/"
+EVIDENCE_PREFIX = "evidence/"
+# Actor recorded for entries the vault writes on its own, outside any request.
+SYSTEM_ACTOR = "system"
 
 
 @dataclass
@@ -91,6 +94,7 @@ class Vault:
                 ledger.stop_timer()  # never sign a checkpoint over a database that disagrees with storage
                 engine.dispose()
                 raise
+            record_abandoned_uploads(store, ledger)
         except BaseException:
             if seaweed is not None:
                 seaweed.stop()
@@ -131,38 +135,68 @@ class Vault:
             self.seaweed.stop()
 
 
+def stored_checkpoint_notes(store: ObjectStore) -> list[tuple[str, bytes]]:
+    """Return (key, note) for every checkpoint version in the bucket, including versions behind delete markers."""
+    return [(key, store.read_all(key, version_id)) for key, version_id in store.list_versions(CHECKPOINT_PREFIX)]
+
+
 def check_database_against_storage(store: ObjectStore, ledger: Ledger) -> None:
     """Refuse to start when WORM storage holds a checkpoint the database cannot reproduce.
 
     Steps:
-    1. Find the largest checkpoint in the bucket (`checkpoints/<tree-size>`).
-    2. Check its signature with the log's key.
+    1. Read every checkpoint version in the bucket (`checkpoints/<tree-size>`); a delete
+       marker, which anyone may add on an Object Lock bucket, hides none of them.
+    2. Check each signature with the log's key.
     3. Require the database to hold at least that many entries (else it was rolled back)
        and to give the same Merkle root at that size (else it was rewritten).
     Raises `LedgerError` naming both sizes or both roots, or `ProofError` for a foreign signature.
+
+    NOTE: this reads one object per checkpoint ever signed, so start-up slows as the
+    bucket accumulates checkpoints (thousands of small GETs after months of heavy use).
     """
-    # 1. The latest checkpoint in storage.
-    sizes = [int(key[len(CHECKPOINT_PREFIX):]) for key in store.list_keys(CHECKPOINT_PREFIX) if key[len(CHECKPOINT_PREFIX):].isdigit()]
-    if not sizes:
+    # 1. Every checkpoint in storage.
+    notes = stored_checkpoint_notes(store)
+    if not notes:
         return
-    latest = max(sizes)
-
-    # 2. Its signature.
-    checkpoint = open_checkpoint(store.read_all(f"{CHECKPOINT_PREFIX}{latest}"), ledger.verifier_key, ledger.origin)
-
-    # 3. The database against it.
     size = ledger.size()
-    if checkpoint.size > size:
-        log.error("vault.ledger.rollback_detected stored_size=%d database_size=%d", checkpoint.size, size)
-        raise LedgerError(
-            f"the database was rolled back: WORM storage holds a signed checkpoint of {checkpoint.size} entries "
-            f"but the database has {size}; restore the database that matches storage, or export it with "
-            "'evidence-vault audit' tools for investigation before serving"
+    for key, note in notes:
+        # 2. Its signature.
+        checkpoint = open_checkpoint(note, ledger.verifier_key, ledger.origin)
+
+        # 3. The database against it.
+        if checkpoint.size > size:
+            log.error("vault.ledger.rollback_detected key=%s stored_size=%d database_size=%d", key, checkpoint.size, size)
+            raise LedgerError(
+                f"the database was rolled back: WORM storage holds a signed checkpoint of {checkpoint.size} entries ({key}) "
+                f"but the database has {size}; restore the database that matches storage before serving, "
+                "and export the current one for investigation"
+            )
+        root = ledger.root(checkpoint.size)
+        if root != checkpoint.root:
+            log.error("vault.ledger.fork_detected key=%s size=%d", key, checkpoint.size)
+            raise LedgerError(
+                f"the database disagrees with WORM storage at tree size {checkpoint.size} ({key}): "
+                f"stored root sha256:{checkpoint.root.hex()}, database root sha256:{root.hex()}; entries were rewritten"
+            )
+
+
+def record_abandoned_uploads(store: ObjectStore, ledger: Ledger) -> None:
+    """Abort multipart uploads a stopped server left unfinished, with one ledger entry each.
+
+    NOTE: this assumes one vault server per bucket. A second server sharing the
+    bucket would have its uploads in progress aborted by this one's start-up.
+    """
+    for upload in store.abort_stale_uploads(EVIDENCE_PREFIX):
+        parts = upload["key"].split("/")
+        ledger.append(
+            SYSTEM_ACTOR,
+            "intake.abandoned",
+            details={
+                "reason": "an upload was unfinished when the server stopped; its multipart upload was aborted at start-up",
+                "attempted_item_id": parts[1] if len(parts) == 3 else None,
+                "key": upload["key"],
+                "upload_id": upload["upload_id"],
+                "initiated": upload["initiated"],
+            },
         )
-    root = ledger.root(checkpoint.size)
-    if root != checkpoint.root:
-        log.error("vault.ledger.fork_detected size=%d", checkpoint.size)
-        raise LedgerError(
-            f"the database disagrees with WORM storage at tree size {checkpoint.size}: "
-            f"stored root sha256:{checkpoint.root.hex()}, database root sha256:{root.hex()}; entries were rewritten"
-        )
+        log.warning("vault.intake.abandoned key=%s upload=%s", upload["key"], upload["upload_id"])

@@ -437,6 +437,21 @@ class ObjectStore:
             raise translate(error, "ListObjectsV2", self.settings.endpoint_url, self.bucket, prefix) from error
         return sorted(keys)
 
+    def list_versions(self, prefix: str) -> list[tuple[str, str]]:
+        """Return (key, version id) of every object version under `prefix`, delete markers left out.
+
+        Unlike `list_keys`, a delete marker cannot hide a version here: on an
+        Object Lock bucket anyone may add one, but the locked versions stay.
+        """
+        versions: list[tuple[str, str]] = []
+        paginator = self.client.get_paginator("list_object_versions")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                versions.extend((str(v["Key"]), str(v["VersionId"])) for v in page.get("Versions", []))
+        except (ClientError, BotoCoreError) as error:
+            raise translate(error, "ListObjectVersions", self.settings.endpoint_url, self.bucket, prefix) from error
+        return sorted(versions)
+
     # Retention
 
     def set_legal_hold(self, key: str, version_id: str, on: bool) -> None:
@@ -498,12 +513,13 @@ class ObjectStore:
         self.call("DeleteObject", self.client.delete_object, key, version_id, Bucket=self.bucket, Key=key, VersionId=version_id)
         logger.warning("storage.version.delete key=%s version=%s", key, version_id)
 
-    def abort_stale_uploads(self, prefix: str, initiated_before: datetime | None = None) -> int:
-        """Abort unfinished multipart uploads under `prefix` (all, or those begun before `initiated_before`); return how many.
+    def abort_stale_uploads(self, prefix: str, initiated_before: datetime | None = None) -> list[dict[str, Any]]:
+        """Abort unfinished multipart uploads under `prefix` (all, or those begun before `initiated_before`).
 
         Used at start-up to clean up after a crash: no unfinished upload can become evidence.
+        Returns one record (key, upload id, initiation time) per aborted upload, for the ledger.
         """
-        aborted = 0
+        aborted: list[dict[str, Any]] = []
         paginator = self.client.get_paginator("list_multipart_uploads")
         try:
             pages = list(paginator.paginate(Bucket=self.bucket, Prefix=prefix))
@@ -522,7 +538,8 @@ class ObjectStore:
                     raise translate(error, "AbortMultipartUpload", self.settings.endpoint_url, self.bucket, upload["Key"]) from error
                 except BotoCoreError as error:
                     raise translate(error, "AbortMultipartUpload", self.settings.endpoint_url, self.bucket, upload["Key"]) from error
-                aborted += 1
+                aborted.append({"key": str(upload["Key"]), "upload_id": str(upload["UploadId"]),
+                                "initiated": initiated.isoformat() if initiated is not None else None})
                 logger.info("storage.upload.abort_stale key=%s upload=%s", upload["Key"], upload["UploadId"])
         return aborted
 
