@@ -63,13 +63,14 @@ def order_segment_names(names: Sequence[str]) -> tuple[list[int], str, list[str]
     segments = [_parse(name, several=len(names) > 1) for name in names]
     # A lettered EWF extension (.EAA) only follows a full run of .E01 … .E99.
     numbered_ewf = {s.family for s in segments if s and s.kind == "ewf" and s.number < 100}
-    segments = [s if s is None or s.number < 100 or s.family in numbered_ewf else None for s in segments]
+    segments = [s if s is None or s.kind != "ewf" or s.number < 100 or s.family in numbered_ewf else None for s in segments]
     if len(names) == 1 and segments[0] is None:
         return [0], "single", []
     unrecognized = [name for name, segment in zip(names, segments) if segment is None]
     if unrecognized:
+        listed = ", ".join(unrecognized[:10]) + (f" and {len(unrecognized) - 10} more" if len(unrecognized) > 10 else "")
         raise InvalidInput(
-            f"not named like image segments (.E01, .000, .001, .aa): {', '.join(unrecognized)}; "
+            f"not named like image segments (.E01, .000, .001, .aa): {listed}; "
             "upload unrelated files as separate items"
         )
     families = {segment.family for segment in segments if segment}

@@ -26,6 +26,10 @@ from vault.hashing.digest import Digest
 
 MANIFEST_HEADER = "Vault-Manifest"
 MAX_FILES = 10_000
+MAX_NAME_BYTES = 1024
+MAX_FILE_SIZE = 5 * 2**40  # the largest object S3 stores
+# Explicit text-direction controls (embeddings, overrides, isolates, marks) that can disguise a name.
+_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 EXTRA_ALGORITHMS = ("md5", "sha1")
 
 
@@ -78,8 +82,12 @@ class UploadManifest:
         try:
             padded = header + "=" * (-len(header) % 4)
             document = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
+            # JSON may escape lone surrogates (\ud800), which no UTF-8 ledger entry can hold.
+            json.dumps(document, ensure_ascii=False).encode("utf-8")
         except (ValueError, UnicodeError) as error:
             raise InvalidInput(f"invalid {MANIFEST_HEADER} header: not base64url-encoded UTF-8 JSON ({error})") from None
+        except RecursionError:
+            raise InvalidInput(f"invalid {MANIFEST_HEADER} header: JSON nested too deeply") from None
         return cls.from_dict(document)
 
     @classmethod
@@ -99,8 +107,19 @@ class UploadManifest:
             name, size = entry.get("name"), entry.get("size")
             if not isinstance(name, str) or not name or "/" in name or "\x00" in name or name in (".", ".."):
                 raise InvalidInput(f"invalid file name {name!r} for file {number}: give the base name without '/' or NUL")
-            if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-                raise InvalidInput(f"invalid size {size!r} for file {name!r}: expected a whole number of bytes >= 0")
+            hidden = [c for c in name if unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS]
+            if hidden:
+                codes = ", ".join(f"U+{ord(c):04X}" for c in hidden)
+                raise InvalidInput(
+                    f"invalid file name {name!r} for file {number}: it contains control or text-direction characters ({codes}) "
+                    "that would hide its real name in listings and reports; rename the file"
+                )
+            if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+                raise InvalidInput(f"invalid file name for file {number}: longer than {MAX_NAME_BYTES} bytes")
+            if not isinstance(size, int) or isinstance(size, bool) or size < 0 or size > MAX_FILE_SIZE:
+                raise InvalidInput(
+                    f"invalid size {size!r} for file {name!r}: expected a whole number of bytes from 0 to {MAX_FILE_SIZE} (5 TiB, the S3 object limit)"
+                )
             folded = unicodedata.normalize("NFC", name)
             if folded in seen:
                 raise InvalidInput(f"file name {name!r} appears twice in one item")

@@ -113,3 +113,17 @@ def check_row(vault, principal: Principal, model: type, row_id: str, permission:
         case_id = getattr(row, "case_id", None) or session.get(Item, item_id).case_id
     authorize(vault, principal, permission, case_id=case_id, item_id=item_id, object_id=row_id, hidden_as=missing)
     return principal.name
+
+
+def require_user(vault, name: str, what: str, role: str | None = None) -> str:
+    """Return `name` when it is an existing user (with `role`, if given); raise InvalidInput naming the fix otherwise."""
+    from vault.custody.access_models import User
+
+    with Session(vault.engine) as session:
+        user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise InvalidInput(f"{what} {name!r} is not a user of this vault; an administrator adds it with: "
+                           f"evidence-vault admin user add {name} --role {role or 'ROLE'}")
+    if role is not None and user.role != role:
+        raise InvalidInput(f"{what} {name!r} has role {user.role!r}; an outside examiner needs a user with role {role!r}")
+    return name

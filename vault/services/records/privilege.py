@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from vault.custody.models import Item
 from vault.custody.records import ExpertGrant
 from vault.errors import Conflict, InvalidInput, NotFound
-from vault.services.records._common import iso, load_case, load_item, now, parse_time, refuse, require_choice, require_text
+from vault.services.records._common import require_user, iso, load_case, load_item, now, parse_time, refuse, require_choice, require_text
 from vault.services.access import Permission, Principal
 from vault.services.records._common import check_case, check_item, check_role, check_row
 
@@ -81,6 +81,7 @@ def grant_expert(vault, case_reference: str, grantee: str, item_ids: list[str], 
             if load_item(session, item_id).case_id != case_id:
                 raise InvalidInput(f"item {item_id} does not belong to case {case_reference}; a grant covers items of one case")
     grantee = require_text(grantee, "expert", "pass --to with the outside examiner's name")
+    require_user(vault, grantee, "expert", role="examiner")
     purpose = require_text(purpose, "purpose", "pass --purpose, for example 'independent review for the defence'")
     if not item_ids:
         raise InvalidInput("missing items: pass --item ITEM once for each item the expert may access")

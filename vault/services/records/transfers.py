@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from vault.custody.records import CustodyDiscrepancy, CustodyTransfer
 from vault.errors import Conflict, InvalidInput, NotFound
-from vault.services.records._common import iso, load_item, now, refuse, require_choice, require_text
+from vault.services.records._common import require_user, iso, load_item, now, refuse, require_choice, require_text
 from vault.services.access import Permission, Principal
 from vault.services.records._common import check_item, check_row
 
@@ -53,6 +53,7 @@ def release(vault, item_id: str, to: str, reason: str, method: str, principal: P
         open_row = _open_transfer(session, item_id)
     try:
         to = require_text(to, "receiver", "pass --to with the name of the person who will receive the item")
+        require_user(vault, to, "receiver")
         reason = require_text(reason, "reason", "pass --reason, for example 'analysis at the forensic lab'")
         method = require_text(method, "method", "pass --method, for example 'hand delivery' or 'courier'")
         if disposed is not None:
