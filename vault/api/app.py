@@ -144,7 +144,7 @@ def create_app(vault: Vault | None = None) -> FastAPI:
         headers = {"Vault-Report-Key": stored["key"], "Vault-Report-Version-Id": stored["version_id"]}
         notices = v(request).notices
         if notices:
-            headers["Vault-Notice"] = notices[-1]
+            headers["Vault-Notice"] = notices.pop()  # said once, to the caller whose request caused it
         return Response(pdf, media_type="application/pdf", headers=headers)
 
     @app.get("/v1/items/{item_id}/log")
@@ -168,6 +168,11 @@ def create_app(vault: Vault | None = None) -> FastAPI:
     @app.get("/v1/ledger/stored-checkpoints")
     async def stored_checkpoints(request: Request) -> dict:
         return await run_in_threadpool(ledger_service.stored_checkpoints, v(request), principal_of(request))
+
+    @app.get("/v1/reports/ca")
+    async def report_ca(request: Request) -> Response:
+        signer = await run_in_threadpool(v(request).report_signer)
+        return Response(signer.ca_certificate_pem, media_type="application/x-pem-file")
 
     @app.get("/v1/ledger/key")
     async def key(request: Request) -> Response:

@@ -42,6 +42,7 @@ ROUTE_POLICIES: dict[tuple[str, str], Permission | None] = {
     ("GET", "/v1/ledger/checkpoints"): Permission.LEDGER_READ,
     ("GET", "/v1/ledger/stored-checkpoints"): Permission.LEDGER_READ,
     ("GET", "/v1/ledger/key"): Permission.LEDGER_PUBLIC,
+    ("GET", "/v1/reports/ca"): Permission.LEDGER_PUBLIC,
     ("GET", "/v1/ledger/entries/{index}/proof"): Permission.ENTRY_PROOF,
     ("GET", "/v1/ledger/consistency"): Permission.LEDGER_READ,
     ("POST", "/v1/admin/users"): Permission.USERS_MANAGE,

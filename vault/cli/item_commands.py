@@ -147,6 +147,8 @@ def register(app: typer.Typer) -> None:
         with VaultClient() as client:
             item = client.json("GET", f"/v1/items/{item_id}")
             files = item["files"]
+            if len(files) > 1 and output is not None:
+                output.mkdir(parents=True, exist_ok=True)  # a segment set is written as one folder
             for entry in files:
                 if len(files) == 1 and output is not None and not output.is_dir():
                     target = output
@@ -227,6 +229,21 @@ def register(app: typer.Typer) -> None:
         if result["notice"]:
             typer.secho(f"notice: {result['notice']}", fg="yellow", err=True)
         emit(result, as_json, lambda r: typer.echo(f"wrote {r['path']} ({r['bytes']} bytes, {r['sha256']}); stored as {r['stored_key']}"))
+
+    @app.command("report-ca")
+    def report_ca(
+        output: Path = typer.Option(Path("ca.pem"), "-o", "--output", help="Where to write the CA certificate (PEM)."),
+    ) -> None:
+        """Write the certificate of the CA that signs this vault's reports, for pdfsig or a PDF reader to trust."""
+        with VaultClient() as client:
+            pem = client.request("GET", "/v1/reports/ca").content
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes
+
+        fingerprint = x509.load_pem_x509_certificate(pem).fingerprint(hashes.SHA256()).hex()
+        output.write_bytes(pem)
+        typer.echo(f"wrote {output}; certificate fingerprint sha256:{fingerprint}. "
+                   "Compare it with the fingerprint your vault administrator gives you before trusting it")
 
     @app.command()
     def log(

@@ -77,9 +77,8 @@ def main(argv: Optional[list[str]] = None) -> None:
         typer.echo("error: aborted", err=True)
         sys.exit(1)
     except Exception as error:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(error, click.ClickException):
+        # typer ships its own copy of click, so match click's usage errors by their interface.
+        if hasattr(error, "show") and hasattr(error, "exit_code"):
             error.show()
             sys.exit(error.exit_code)
         if state["verbose"]:

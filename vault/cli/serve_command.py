@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import signal
 import socket
 from pathlib import Path
 from typing import Optional
@@ -12,6 +13,7 @@ from typing import Optional
 import typer
 
 from vault.cli.client import SERVER_FILE
+from vault.errors import InvalidInput
 
 
 def _is_loopback(host: str) -> bool:
@@ -19,6 +21,28 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return host == "localhost"
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def _refuse_second_server(record: Path) -> None:
+    """Raise when a live `serve` already uses this data directory (its server.json names a running pid)."""
+    try:
+        pid = json.loads(record.read_text(encoding="utf-8"))["pid"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return  # stale record of a server that did not stop cleanly
+    except PermissionError:
+        pass
+    raise InvalidInput(
+        f"another 'evidence-vault serve' (pid {pid}) already uses the data directory {record.parent}; "
+        "stop it first or choose another --data-dir"
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -45,10 +69,10 @@ def register(app: typer.Typer) -> None:
         overrides = {k: v for k, v in {"host": host, "port": port, "data_dir": data_dir}.items() if v is not None}
         settings = Settings(**overrides)
         if (tls_cert is None) != (tls_key is None):
-            raise typer.BadParameter("give both --tls-cert and --tls-key, or neither")
+            raise InvalidInput("give both --tls-cert and --tls-key, or neither")
         for path in (tls_cert, tls_key):
             if path is not None and not path.is_file():
-                raise typer.BadParameter(f"TLS file {path} not found")
+                raise InvalidInput(f"TLS file {path} not found")
         if tls_cert is None and not _is_loopback(settings.host):
             typer.secho(
                 f"WARNING: listening on {settings.host} without TLS: evidence and tokens cross the network in clear text",
@@ -60,12 +84,16 @@ def register(app: typer.Typer) -> None:
         try:
             sock.bind((settings.host, settings.port))
         except OSError as error:
-            raise typer.BadParameter(f"cannot listen on {settings.host}:{settings.port}: {error.strerror}; choose another --port") from None
+            raise InvalidInput(f"cannot listen on {settings.host}:{settings.port}: {error.strerror}; choose another --port or VAULT_PORT=0") from None
         actual_port = sock.getsockname()[1]
         scheme = "https" if tls_cert else "http"
         url = f"{scheme}://{settings.host if family == socket.AF_INET else '[' + settings.host + ']'}:{actual_port}"
 
+        _refuse_second_server(settings.data_dir / SERVER_FILE)
         typer.echo("starting the vault: storage self-test and ledger migration…", err=True)
+        # uvicorn re-raises SIGTERM after its graceful shutdown; turned into KeyboardInterrupt,
+        # it unwinds through the `finally` below, which stops SeaweedFS and signs a last checkpoint.
+        signal.signal(signal.SIGTERM, _interrupt)
         vault = Vault.open(settings)
         try:
             token_file = bootstrap_first_admin(vault)
@@ -83,7 +111,10 @@ def register(app: typer.Typer) -> None:
                            f"(owner-only). Use it with: export VAULT_TOKEN_FILE={token_file}")
             tls = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)} if tls_cert else {}
             config = uvicorn.Config(create_app(vault), log_level="warning", lifespan="on", **tls)
-            uvicorn.Server(config).run(sockets=[sock])
+            try:
+                uvicorn.Server(config).run(sockets=[sock])
+            except KeyboardInterrupt:
+                typer.echo("stopping the vault", err=True)
         finally:
             record.unlink(missing_ok=True)
             vault.close()
