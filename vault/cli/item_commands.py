@@ -13,6 +13,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 
 from vault.cli.client import ApiError, VaultClient
 from vault.cli.output import emit
+from vault.services.summary import summarize_entry
 from vault.errors import HashMismatch, InvalidInput
 from vault.hashing.digest import Digest
 from vault.services.manifest import MANIFEST_HEADER, FileSpec, UploadManifest
@@ -267,73 +268,8 @@ def _render_timeline(timeline: dict) -> None:
     item = timeline["item"]
     typer.echo(f"custody of item {item['id']} ({', '.join(f['name'] for f in item['files'])}), case {item['case']}")
     for e in timeline["entries"]:
-        summary = _summary(e["action"], e["details"])
+        summary = summarize_entry(e["action"], e["details"])
         typer.echo(f"#{e['index']:<6} {e['time']}  {e['actor']:<16} {e['action']:<18} {summary}")
-
-
-def _summary(action: str, details: dict) -> str:
-    if action == "intake":
-        return f"{details.get('status')}; {details.get('size')} bytes; {', '.join(details.get('digests', []))}"
-    if action == "item.downloaded":
-        return f"file {details.get('file_no')} bytes {details.get('offset')}+{details.get('length')}"
-    if action == "item.verified":
-        return "intact" if details.get("bytes_intact") and details.get("chain_intact") else "FAILED: " + "; ".join(details.get("problems", []))
-    if action == "finding":
-        return details.get("finding", "")
-    summary = _records_summary(action, details)
-    if summary is not None:
-        return summary
-    return ", ".join(f"{k}={v}" for k, v in details.items() if not isinstance(v, (dict, list)))
-
-
-def _records_summary(action: str, details: dict) -> str | None:
-    """Return a lawyer-readable line for the custody record actions, or None for other actions."""
-    if action.endswith(".refused"):
-        return "REFUSED: " + details.get("reason", "")
-    if action == "transfer.released":
-        line = f"released to {details.get('to')} for {details.get('reason')} by {details.get('method')}"
-        return line + (f", reference {details['reference']}" if details.get("reference") else "") + " (open until accepted)"
-    if action == "transfer.accepted":
-        return f"custody passed from {details.get('from')} to {details.get('to')}" + (f"; {details['note']}" if details.get("note") else "")
-    if action == "transfer.withdrawn":
-        return f"transfer withdrawn: {details.get('reason')}"
-    if action == "transfer.discrepancy":
-        return f"DISCREPANCY ({details.get('kind')}, {details.get('side')} side): {details.get('description')}"
-    if action == "physical.registered":
-        return f"{details.get('description')} registered at {details.get('location')}, seal {details.get('seal')}"
-    if action == "physical.moved":
-        return f"moved from {details.get('from')} to {details.get('to')}: {details.get('reason')}"
-    if action == "item.derived":
-        return f"derived from item {details.get('parent')}: {details.get('how')}"
-    if action == "item.derivative":
-        return f"item {details.get('child')} derived from this item: {details.get('how')}"
-    if action == "acquisition.recorded":
-        acquisition = details.get("acquisition") or {}
-        return f"acquisition by {acquisition.get('examiner')} at {acquisition.get('acquired_at')} ({acquisition.get('method')})"
-    if action == "authority.recorded":
-        return f"{details.get('kind')} {details.get('reference')}" + (f" issued by {details['issued_by']}" if details.get("issued_by") else "")
-    if action == "collection.declined":
-        return f"NOT COLLECTED: {details.get('subject')} ({details.get('constraint')} constraint: {details.get('reason')})"
-    if action in ("hold.placed", "hold.released"):
-        return f"legal hold {'placed' if action == 'hold.placed' else 'released'}: {details.get('reason')}"
-    if action == "retention.extended":
-        return f"retention extended from {details.get('from')} to {details.get('to')}: {details.get('reason')}"
-    if action == "disposal.approved":
-        return f"disposal approved ({details.get('reference')}): {details.get('reason')}"
-    if action == "item.disposed":
-        approval = details.get("approval") or {}
-        return f"DISPOSED: {details.get('reason')}; approved by {approval.get('approved_by')} ({approval.get('reference')})"
-    if action in ("privilege.marked", "privilege.cleared"):
-        return f"{details.get('scope')} {'marked ' + str(details.get('privilege')) if action == 'privilege.marked' else 'privilege cleared'}: {details.get('basis')}"
-    if action == "expert.granted":
-        return f"expert access for {details.get('grantee')} until {details.get('expires_at')}: {details.get('purpose')}"
-    if action == "expert.used":
-        return f"expert grant {details.get('grant_id')} used: {details.get('purpose')}"
-    if action == "expert.revoked":
-        return f"expert grant {details.get('grant_id')} revoked: {details.get('reason')}"
-    if action == "expert.grant-expired":
-        return f"EXPIRED: expert access of {details.get('grantee')} ended at {details.get('expired_at')}"
-    return None
 
 
 def _download_file(client: VaultClient, item_id: str, entry: dict, target: Path, force: bool) -> dict:

@@ -23,7 +23,7 @@ _SIGNER_LABELS = {
 }
 
 # Column widths of the custody timeline, in millimetres (180 in all).
-_TIMELINE_WIDTHS = (9, 31, 22, 18, 57, 43)
+_TIMELINE_WIDTHS = (9, 29, 22, 30, 47, 43)
 
 
 def render_report(data: ReportData) -> bytes:
@@ -241,7 +241,8 @@ def _write_timeline(pdf: ReportPDF, timeline: list[dict]) -> None:
         return
     pdf.paragraph(
         f"{len(timeline)} ledger entries, oldest first. Times are UTC. Each entry hash is "
-        "SHA-256(0x00 || the entry bytes as stored), the leaf hash of the custody log."
+        "SHA-256 of the entry bytes as stored; the next entry records it, which chains the entries. "
+        "The custody log's Merkle leaf is SHA-256(0x00 || the same bytes)."
     )
     rows = [
         [
@@ -249,7 +250,7 @@ def _write_timeline(pdf: ReportPDF, timeline: list[dict]) -> None:
             Cell(fmt.utc_time(entry.get("time"))),
             Cell(fmt.plain(entry.get("actor"))),
             Cell(fmt.plain(entry.get("action"))),
-            Cell(fmt.details_summary(entry.get("details"))),
+            Cell(entry.get("summary") or fmt.details_summary(entry.get("details"))),
             Cell(fmt.digest_text(entry["entry_hash"], "sha256") if entry.get("entry_hash") else fmt.NOT_RECORDED, mono=True),
         ]
         for entry in timeline
@@ -297,10 +298,10 @@ def _write_verification(pdf: ReportPDF, data: ReportData) -> None:
         "relationship Data) and is covered by the signature. Extract it with the reader's attachment "
         "panel or with the command \"pdfdetach -save 1 report.pdf\". It contains each ledger entry exactly as stored, "
         "its inclusion proof and the signed checkpoint.",
-        "3. The ledger entries. For each entry, SHA-256 of the byte 0x00 followed by the stored entry "
-        "bytes must equal its entry hash above; the inclusion proof must lead from that hash to the "
-        "checkpoint root (RFC 9162 section 2.1.3); the checkpoint signature must verify with the "
-        "custody log's public key.",
+        "3. The ledger entries. For each entry, SHA-256 of the stored entry bytes must equal its entry "
+        "hash above, and the next entry's prev field must carry it. The Merkle leaf is SHA-256 of the byte "
+        "0x00 followed by the same bytes; the inclusion proof must lead from that leaf to the checkpoint "
+        "root (RFC 9162 section 2.1.3), and the checkpoint signature must verify with the custody log's public key.",
         "4. The evidence. Download each object by bucket, key and version id. SHA-256 of its bytes must "
         "equal the value in sections 3 and 5. The Merkle root is computed over consecutive chunks of the "
         "leaf size shown, with leaf hash SHA-256(0x00 || chunk) and node hash SHA-256(0x01 || left || "

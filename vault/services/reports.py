@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from vault.reports.pdf import ReportData, render_report
 from vault.services.cases import get_case
 from vault.services.access import Permission, Principal
+from vault.services.summary import summarize_entry
 from vault.services.items import visible_item
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,8 @@ def build_report(vault, item_id: str, principal: Principal) -> tuple[bytes, dict
         item=record,
         files=record["files"],
         timeline=[
-            {"index": e.index, "time": e.time, "actor": e.actor, "action": e.action, "details": e.details, "entry_hash": e.entry_hash}
+            {"index": e.index, "time": e.time, "actor": e.actor, "action": e.action, "details": e.details,
+             "summary": summarize_entry(e.action, e.details), "entry_hash": e.entry_hash}
             for e in timeline
         ],
         checkpoint={"origin": checkpoint.origin, "size": checkpoint.size,
