@@ -22,6 +22,8 @@ An uncompressed chunk is followed by the Adler-32 of its bytes.
 
 from __future__ import annotations
 
+import mmap
+import os
 import struct
 import zlib
 from collections.abc import Iterator, Sequence
@@ -34,6 +36,7 @@ _FILE_HEADER_SIZE = 13
 _DESCRIPTOR = struct.Struct("<16sQQ40sI")
 _VOLUME_TYPES = (b"volume", b"disk", b"data")
 # Upper bound on sections walked in one segment, so a looping chain of offsets ends.
+_MAX_PAYLOAD = 64 << 20
 _MAX_SECTIONS = 1_000_000
 
 
@@ -85,8 +88,13 @@ def walk(paths: Sequence[Path]) -> EwfLayout:
     """Walk every segment's sections and record checksum failures; never writes."""
     layout = EwfLayout()
     for number, path in enumerate(paths):
-        data = Path(path).read_bytes()
-        _walk_segment(number, path.name, data, layout)
+        # Segments are often 2 GB or far larger; map them instead of reading them into memory.
+        with open(path, "rb") as handle:
+            if os.fstat(handle.fileno()).st_size == 0:
+                _walk_segment(number, Path(path).name, b"", layout)
+                continue
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                _walk_segment(number, Path(path).name, data, layout)
     return layout
 
 
@@ -111,7 +119,12 @@ def _walk_segment(number: int, name: str, data: bytes, layout: EwfLayout) -> Non
         label = f"{name}: section {kind.decode('ascii', 'replace')!r} at offset {offset}"
         if zlib.adler32(data[offset : offset + 72]) != checksum:
             layout.damage.append(f"{label}: descriptor Adler-32 checksum mismatch")
-        payload = data[offset + _DESCRIPTOR.size : offset + size] if size >= _DESCRIPTOR.size else b""
+        # The sectors section holds the media itself, so it is never copied; other sections are small
+        # metadata, and a damaged size field cannot make one cost more than _MAX_PAYLOAD bytes.
+        if kind == b"sectors" or size < _DESCRIPTOR.size:
+            payload = b""
+        else:
+            payload = data[offset + _DESCRIPTOR.size : offset + min(size, _DESCRIPTOR.size + _MAX_PAYLOAD)]
 
         if kind in (b"header", b"header2"):
             _check_zlib(payload, label, layout)

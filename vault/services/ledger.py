@@ -63,7 +63,8 @@ def entry_receipt(vault, index: int, principal: Principal) -> str:
     """
     authorize(vault, principal, Permission.ENTRY_PROOF, object_id=f"entry:{index}")
     size = vault.ledger.size()
-    missing = NotFound(f"ledger entry {index} not found; the ledger has entries 0..{size - 1}")
+    # One message for an index beyond the end and for an entry the caller may not see, so neither reveals the other.
+    missing = NotFound(f"ledger entry {index} not found or not visible to you; ask an auditor for a proof of it")
     if not 0 <= index < size:
         raise missing
     if not principal.may(Permission.LEDGER_READ):
