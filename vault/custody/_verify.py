@@ -7,6 +7,7 @@ trusted.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -185,6 +186,8 @@ def _scan_chunk(raws: list[bytes]) -> list[_Scanned]:
     return scanned
 
 
+_LEAF_PREFIX = b"\x00"  # RFC 6962 leaf hash prefix, as in vault.hashing.merkle.hash_leaf
+
 # The end of every canonical entry: the keys after "details" in RFC 8785 order.
 _CANONICAL_TAIL = re.compile(
     rb',"index":(0|[1-9][0-9]*),"item":(?:null|"[^"\\]*"),"prev":"(sha256:[0-9a-f]{64})",'
@@ -198,14 +201,19 @@ def _scan_structure(raws: list[bytes]) -> list[_Scanned]:
     An entry whose tail does not match is parsed in full, so a malformed entry
     is still reported. Actor, action, case and item are not read.
     """
+    search = _CANONICAL_TAIL.search
+    sha256 = hashlib.sha256
     scanned: list[_Scanned] = []
+    append = scanned.append
     for raw in raws:
-        match = _CANONICAL_TAIL.search(raw, max(0, len(raw) - 300))
+        match = search(raw, max(0, len(raw) - 300))
         if match is None or not raw.startswith(b'{"action":'):
             scanned.extend(_scan_chunk([raw]))
             continue
-        fields = _Fields(int(match.group(1)), match.group(2).decode("ascii"), "", "", None, None)
-        scanned.append((fields, None, entry_hash(raw), hash_leaf(raw)))
+        leaf = sha256(_LEAF_PREFIX)
+        leaf.update(raw)
+        append((_Fields(int(match[1]), match[2].decode("ascii"), "", "", None, None), None,
+                "sha256:" + sha256(raw).hexdigest(), leaf.digest()))
     return scanned
 
 
@@ -215,6 +223,11 @@ def _scan(raws: list[bytes], canonical_check: bool) -> list[_Scanned]:
 
 def _check_positions(entries: Sequence[tuple[int, bytes]], documents: "list[_Fields | None]") -> Problem | None:
     """Return the first position whose entry carries another index than the position."""
+    # The common case, every entry in its place, in one comparison instead of the search below.
+    if (all(document is not None for document in documents)
+            and [document.index for document in documents] == list(range(len(documents)))  # type: ignore[union-attr]
+            and [stored for stored, _ in entries] == list(range(len(entries)))):
+        return None
     positions_by_index: dict[int, list[int]] = {}
     for position, document in enumerate(documents):
         if document is not None:
