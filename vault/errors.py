@@ -13,7 +13,7 @@ on one line.
     ├── Conflict            (409) the request contradicts the current state
     ├── HashMismatch        (422) a declared digest differs from the computed one
     ├── ProofError          (422) a Merkle proof or signature does not verify
-    ├── StorageError        (502) the object store failed or answered wrongly
+    ├── StorageError        (502) the object store failed or returned a wrong response
     │   └── WormCheckFailed (503) the bucket does not enforce write-once
     └── LedgerError         (500) the custody ledger could not be written or read
 """

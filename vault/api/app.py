@@ -144,7 +144,7 @@ def create_app(vault: Vault | None = None) -> FastAPI:
         headers = {"Vault-Report-Key": stored["key"], "Vault-Report-Version-Id": stored["version_id"]}
         notices = v(request).notices
         if notices:
-            headers["Vault-Notice"] = notices.pop()  # said once, to the caller whose request caused it
+            headers["Vault-Notice"] = notices.pop()  # sent once, to the caller whose request created the CA
         return Response(pdf, media_type="application/pdf", headers=headers)
 
     @app.get("/v1/items/{item_id}/log")

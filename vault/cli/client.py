@@ -110,7 +110,7 @@ class VaultClient:
         except httpx.ConnectError:
             raise ApiError(f"cannot reach the vault at {self.url}; start it with 'evidence-vault serve' or set VAULT_API_URL") from None
         except httpx.TimeoutException:
-            raise ApiError(f"the vault at {self.url} did not answer in time ({method} {path})") from None
+            raise ApiError(f"request to the vault at {self.url} timed out ({method} {path}); retry, or check that the server is running") from None
         check(response)
         return response
 

@@ -41,7 +41,7 @@ _MAX_SECTIONS = 1_000_000
 
 
 class EwfFormatError(Exception):
-    """The files cannot be read as EWF1; the message says where."""
+    """The files cannot be read as EWF1; the message names the segment and offset."""
 
 
 @dataclass
@@ -119,7 +119,7 @@ def _walk_segment(number: int, name: str, data: bytes, layout: EwfLayout) -> Non
         label = f"{name}: section {kind.decode('ascii', 'replace')!r} at offset {offset}"
         if zlib.adler32(data[offset : offset + 72]) != checksum:
             layout.damage.append(f"{label}: descriptor Adler-32 checksum mismatch")
-        # The sectors section holds the media itself, so it is never copied; other sections are small
+        # The sectors section contains the media itself, so it is never copied. Other sections are small
         # metadata, and a damaged size field cannot make one cost more than _MAX_PAYLOAD bytes.
         if kind == b"sectors" or size < _DESCRIPTOR.size:
             payload = b""

@@ -141,7 +141,7 @@ def stored_checkpoint_notes(store: ObjectStore) -> list[tuple[str, bytes]]:
 
 
 def check_database_against_storage(store: ObjectStore, ledger: Ledger) -> None:
-    """Refuse to start when WORM storage holds a checkpoint the database cannot reproduce.
+    """Raise when WORM storage contains a checkpoint the database cannot reproduce.
 
     Steps:
     1. Read every checkpoint version in the bucket (`checkpoints/<tree-size>`); a delete
@@ -167,7 +167,7 @@ def check_database_against_storage(store: ObjectStore, ledger: Ledger) -> None:
         if checkpoint.size > size:
             log.error("vault.ledger.rollback_detected key=%s stored_size=%d database_size=%d", key, checkpoint.size, size)
             raise LedgerError(
-                f"the database was rolled back: WORM storage holds a signed checkpoint of {checkpoint.size} entries ({key}) "
+                f"the database was rolled back: WORM storage contains a signed checkpoint of {checkpoint.size} entries ({key}) "
                 f"but the database has {size}; restore the database that matches storage before serving, "
                 "and export the current one for investigation"
             )

@@ -50,6 +50,7 @@ def records_summary(action: str, details: dict) -> str | None:
         return f"transfer withdrawn: {details.get('reason')}"
     if action == "transfer.discrepancy":
         return f"DISCREPANCY ({details.get('kind')}, {details.get('side')} side): {details.get('description')}"
+
     if action == "physical.registered":
         return f"{details.get('description')} registered at {details.get('location')}, seal {details.get('seal')}"
     if action == "physical.moved":
@@ -58,6 +59,7 @@ def records_summary(action: str, details: dict) -> str | None:
         return f"derived from item {details.get('parent')}: {details.get('how')}"
     if action == "item.derivative":
         return f"item {details.get('child')} derived from this item: {details.get('how')}"
+
     if action == "acquisition.recorded":
         acquisition = details.get("acquisition") or {}
         return f"acquisition by {acquisition.get('examiner')} at {acquisition.get('acquired_at')} ({acquisition.get('method')})"
@@ -65,6 +67,7 @@ def records_summary(action: str, details: dict) -> str | None:
         return f"{details.get('kind')} {details.get('reference')}" + (f" issued by {details['issued_by']}" if details.get("issued_by") else "")
     if action == "collection.declined":
         return f"NOT COLLECTED: {details.get('subject')} ({details.get('constraint')} constraint: {details.get('reason')})"
+
     if action in ("hold.placed", "hold.released"):
         return f"legal hold {'placed' if action == 'hold.placed' else 'released'}: {details.get('reason')}"
     if action == "retention.extended":
@@ -74,6 +77,7 @@ def records_summary(action: str, details: dict) -> str | None:
     if action == "item.disposed":
         approval = details.get("approval") or {}
         return f"DISPOSED: {details.get('reason')}; approved by {approval.get('approved_by')} ({approval.get('reference')})"
+
     if action in ("privilege.marked", "privilege.cleared"):
         return f"{details.get('scope')} {'marked ' + str(details.get('privilege')) if action == 'privilege.marked' else 'privilege cleared'}: {details.get('basis')}"
     if action == "expert.granted":
