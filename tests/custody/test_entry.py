@@ -100,3 +100,35 @@ def test_parse_entry_rejects_float_and_huge_integer() -> None:
         parse_entry(raw.replace(b'{"k":1}', b'{"k":1.5}'))
     with pytest.raises(InvalidInput, match="I-JSON"):
         parse_entry(raw.replace(b'{"k":1}', b'{"k":90071992547409930}'))
+
+
+def test_canonical_json_basic_multilingual_plane() -> None:
+    import rfc8785
+
+    from vault.custody.entry import canonical_json
+
+    # Every code point up to U+07FF, then every 7th up to U+FFFF (surrogates excluded), as key and value.
+    code_points = [*range(0x800), *(cp for cp in range(0x800, 0x10000, 7) if not 0xD800 <= cp <= 0xDFFF)]
+    for start in range(0, len(code_points), 64):
+        document = {f"k{chr(cp)}": [chr(cp), f"a{chr(cp)}b"] for cp in code_points[start : start + 64]}
+        assert canonical_json(document) == rfc8785.dumps(document), hex(code_points[start])
+
+
+@pytest.mark.parametrize("value", [0, -1, 10**15, 2**53 - 1, -(2**53 - 1)])
+def test_canonical_json_safe_integers(value: int) -> None:
+    import rfc8785
+
+    from vault.custody.entry import canonical_json
+
+    assert canonical_json({"n": value, "list": [value]}) == rfc8785.dumps({"n": value, "list": [value]})
+
+
+def test_parse_entry_sixteen_digit_integers() -> None:
+    largest = 2**53 - 1  # 9007199254740991, sixteen digits
+    raw = canonical_entry(0, TIME, "a", "access", None, None, {"k": largest}, GENESIS_HASH)
+
+    assert parse_entry(raw)["details"] == {"k": largest}
+    with pytest.raises(InvalidInput, match="I-JSON"):
+        parse_entry(raw.replace(b"9007199254740991", b"9007199254740992"))
+    with pytest.raises(InvalidInput, match="I-JSON"):
+        parse_entry(raw.replace(b'{"k":9007199254740991}', b'{"k":-9007199254740992}'))

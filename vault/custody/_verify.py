@@ -7,10 +7,12 @@ trusted.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 
@@ -67,21 +69,31 @@ def verify_log(
     7. Check checkpoints from independent storage against the entries (rollback).
     8. Check consistency with the auditor's trusted checkpoint.
     """
+    with _collector_paused():
+        return _verify_log(
+            entries, checkpoint_notes, verifier_key, trusted_checkpoint, storage_notes, stored_columns, canonical_check
+        )
+
+
+def _verify_log(
+    entries: Sequence[tuple[int, bytes]],
+    checkpoint_notes: Sequence[bytes],
+    verifier_key: str,
+    trusted_checkpoint: bytes | None,
+    storage_notes: Sequence[bytes],
+    stored_columns: Sequence[StoredColumns] | None,
+    canonical_check: bool,
+) -> AuditVerdict:
     key = VerifierKey.parse(verifier_key)
     problems: list[Problem] = []
     raws = [raw for _, raw in entries]
     count = len(raws)
 
     # 1. Parse every entry.
-    documents: list[_Fields | None] = []
-    hashes: list[str] = []
-    leaves: list[bytes] = []
-    for position, (fields, error, computed_hash, leaf) in enumerate(_scan(raws, canonical_check)):
-        documents.append(fields)
-        hashes.append(computed_hash)
-        leaves.append(leaf)
-        if error is not None:
-            problems.append(Problem(kinds.FIELD_CHANGED, position, f"entry bytes at position {position} are not a valid entry: {error}"))
+    scan = _scan_full(raws) if canonical_check else _scan_structure(raws)
+    documents, hashes, leaves = scan.documents, scan.hashes, scan.leaves
+    for position, error in scan.errors:
+        problems.append(Problem(kinds.FIELD_CHANGED, position, f"entry bytes at position {position} are not a valid entry: {error}"))
     entries_intact = not problems
 
     # 2. Entry i at position i.
@@ -169,24 +181,56 @@ class _Fields(NamedTuple):
     item: str | None
 
 
-_Scanned = tuple["_Fields | None", "str | None", str, bytes]
+@dataclass
+class _Scan:
+    """Step 1's results, one list element per entry, plus (position, message) for each malformed entry."""
+
+    documents: "list[_Fields | None]" = field(default_factory=list)
+    hashes: list[str] = field(default_factory=list)
+    leaves: list[bytes] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-def _scan_chunk(raws: list[bytes]) -> list[_Scanned]:
-    """Parse and hash entries: (fields or None, error or None, entry hash, leaf hash) for each."""
-    scanned: list[_Scanned] = []
-    for raw in raws:
-        try:
-            document = parse_entry(raw)
-        except InvalidInput as error:
-            scanned.append((None, str(error), entry_hash(raw), hash_leaf(raw)))
-            continue
-        fields = _Fields(document["index"], document["prev"], document["actor"], document["action"], document["case"], document["item"])
-        scanned.append((fields, None, entry_hash(raw), hash_leaf(raw)))
-    return scanned
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while millions of short-lived objects are made.
+
+    Parsing builds several objects per entry and none of them form reference
+    cycles, so the collector's repeated walks over every live object only cost
+    time: about a third of step 1 at 300,000 entries. Reference counting still
+    frees everything, and the previous collector state is restored afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 _LEAF_PREFIX = b"\x00"  # RFC 6962 leaf hash prefix, as in vault.hashing.merkle.hash_leaf
+
+
+def _scan_full(raws: list[bytes]) -> _Scan:
+    """Parse every entry, checking its RFC 8785 form, and hash it for the chain and the tree."""
+    scan = _Scan()
+    add_document, add_hash, add_leaf = scan.documents.append, scan.hashes.append, scan.leaves.append
+    sha256 = hashlib.sha256
+    for position, raw in enumerate(raws):
+        add_hash("sha256:" + sha256(raw).hexdigest())
+        leaf = sha256(_LEAF_PREFIX)
+        leaf.update(raw)
+        add_leaf(leaf.digest())
+        try:
+            document = parse_entry(raw)
+        except InvalidInput as error:
+            add_document(None)
+            scan.errors.append((position, str(error)))
+            continue
+        add_document(_Fields(document["index"], document["prev"], document["actor"], document["action"], document["case"], document["item"]))
+    return scan
+
 
 # The end of every canonical entry: the keys after "details" in RFC 8785 order.
 _CANONICAL_TAIL = re.compile(
@@ -195,7 +239,7 @@ _CANONICAL_TAIL = re.compile(
 )
 
 
-def _scan_structure(raws: list[bytes]) -> list[_Scanned]:
+def _scan_structure(raws: list[bytes]) -> _Scan:
     """Hash entries and read index and prev from their canonical tail, without a full parse.
 
     An entry whose tail does not match is parsed in full, so a malformed entry
@@ -203,22 +247,23 @@ def _scan_structure(raws: list[bytes]) -> list[_Scanned]:
     """
     search = _CANONICAL_TAIL.search
     sha256 = hashlib.sha256
-    scanned: list[_Scanned] = []
-    append = scanned.append
-    for raw in raws:
+    scan = _Scan()
+    add_document, add_hash, add_leaf = scan.documents.append, scan.hashes.append, scan.leaves.append
+    for position, raw in enumerate(raws):
         match = search(raw, max(0, len(raw) - 300))
         if match is None or not raw.startswith(b'{"action":'):
-            scanned.extend(_scan_chunk([raw]))
+            single = _scan_full([raw])
+            add_document(single.documents[0])
+            add_hash(single.hashes[0])
+            add_leaf(single.leaves[0])
+            scan.errors.extend((position, message) for _, message in single.errors)
             continue
         leaf = sha256(_LEAF_PREFIX)
         leaf.update(raw)
-        append((_Fields(int(match[1]), match[2].decode("ascii"), "", "", None, None), None,
-                "sha256:" + sha256(raw).hexdigest(), leaf.digest()))
-    return scanned
-
-
-def _scan(raws: list[bytes], canonical_check: bool) -> list[_Scanned]:
-    return _scan_chunk(raws) if canonical_check else _scan_structure(raws)
+        add_document(_Fields(int(match[1]), match[2].decode("ascii"), "", "", None, None))
+        add_hash("sha256:" + sha256(raw).hexdigest())
+        add_leaf(leaf.digest())
+    return scan
 
 
 def _check_positions(entries: Sequence[tuple[int, bytes]], documents: "list[_Fields | None]") -> Problem | None:

@@ -17,6 +17,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
+import orjson
 import rfc8785
 
 from vault.errors import InvalidInput
@@ -38,10 +39,15 @@ def format_time(time: datetime) -> str:
 
 def parse_time(text: str) -> datetime:
     """Parse the entry time format back into an aware UTC datetime."""
+    return _check_time_text(text).replace(tzinfo=timezone.utc)
+
+
+def _check_time_text(text: Any) -> datetime:
+    """Check the entry time format and calendar; return the naive UTC datetime."""
     if not isinstance(text, str) or not _TIME_PATTERN.match(text):
         raise InvalidInput(f"invalid entry time {text!r}: expected YYYY-MM-DDTHH:MM:SS.ffffffZ")
     try:
-        return datetime.fromisoformat(text[:-1]).replace(tzinfo=timezone.utc)
+        return datetime.fromisoformat(text[:-1])
     except ValueError as error:
         raise InvalidInput(f"invalid entry time {text!r}: {error}") from error
 
@@ -95,18 +101,39 @@ _ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=
 # UTF-8 lead bytes of characters beyond U+FFFF.
 _NON_BMP = re.compile(rb"[\xf0-\xf4]")
 
+# orjson writes JSON values of the types named in `canonical_json` as RFC 8785
+# does, in about 0.2 µs per entry against 3 µs for the standard library (measured
+# on the development machine). The pass-through options send datetimes,
+# dataclasses and subclasses of str, int, dict and list to the standard-library
+# path, so the fast path never serializes a type that `json` would reject.
+_ORJSON_OPTIONS = (
+    orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
 
 def canonical_json(document: Any) -> bytes:
     """Serialize JSON made of dicts, lists, strings, integers, booleans and None as RFC 8785 bytes.
 
-    For such values `json.dumps` with sorted keys, no spaces and
-    `ensure_ascii=False` writes the same bytes as RFC 8785: the same string
-    escapes, integer digits and key order. The one exception is a key with a
-    character beyond U+FFFF, because RFC 8785 sorts keys by UTF-16 code units.
-    Output with such characters, or with unpaired surrogates, therefore comes
-    from the `rfc8785` package. Integer range and float checks are the
+    For such values, JSON with sorted keys, no spaces and literal non-ASCII
+    text is RFC 8785: the same string escapes, integer digits and key order.
+    The one exception is a key with a character beyond U+FFFF, because
+    RFC 8785 sorts keys by UTF-16 code units. Output with such characters, or
+    with unpaired surrogates, therefore comes from the `rfc8785` package.
+    `tests/custody/test_entry.py` compares the fast path with `rfc8785` over
+    the Basic Multilingual Plane. Integer range and float checks are the
     caller's job.
     """
+    try:
+        fast = orjson.dumps(document, option=_ORJSON_OPTIONS)
+    except (orjson.JSONEncodeError, TypeError):
+        # Integers beyond 64 bits, unpaired surrogates and the pass-through types.
+        return _canonical_json_stdlib(document)
+    if not fast.isascii() and _NON_BMP.search(fast):
+        return rfc8785.dumps(document)
+    return fast
+
+
+def _canonical_json_stdlib(document: Any) -> bytes:
     try:
         fast = _ENCODER.encode(document).encode("utf-8")
     except UnicodeEncodeError:
@@ -169,7 +196,16 @@ def _parse_safe_int(text: str) -> int:
     return value
 
 
-_DECODER = json.JSONDecoder(parse_float=_reject_float, parse_int=_parse_safe_int)
+# The strict decoder checks the range of every integer in Python, which costs
+# about a microsecond per number. An integer beyond the I-JSON range has at
+# least 16 digits, so bytes without 16 digits in a row go to the fast decoder,
+# whose integers are parsed in C. Both reject floats.
+_STRICT_DECODER = json.JSONDecoder(parse_float=_reject_float, parse_int=_parse_safe_int)
+_FAST_DECODER = json.JSONDecoder(parse_float=_reject_float)
+# Maps every ASCII digit to b"0", so that one substring search finds 16 digits in a row
+# (a regular expression for the same costs several times more per entry).
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_SIXTEEN_DIGITS = b"0" * 16
 
 
 def parse_entry(raw: bytes) -> dict[str, Any]:
@@ -178,22 +214,24 @@ def parse_entry(raw: bytes) -> dict[str, Any]:
     Raises InvalidInput when the bytes are not UTF-8 JSON, lack or add keys, or
     differ from their own RFC 8785 form (which means they were edited by hand).
     """
+    decoder = _STRICT_DECODER if _SIXTEEN_DIGITS in raw.translate(_DIGITS_TO_ZERO) else _FAST_DECODER
     try:
-        document = _DECODER.decode(raw.decode("utf-8"))
+        # raw_decode stops after the object; anything after it fails the canonical comparison below.
+        document, _end = decoder.raw_decode(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as error:
         raise InvalidInput(f"entry bytes are not UTF-8 JSON with integer numbers: {error}") from error
     if not isinstance(document, dict):
         raise InvalidInput("entry bytes are not a JSON object")
-    keys = set(document)
-    if keys != ENTRY_KEYS:
-        missing = sorted(ENTRY_KEYS - keys)
-        extra = sorted(keys - ENTRY_KEYS)
+    if document.keys() != ENTRY_KEYS:
+        missing = sorted(ENTRY_KEYS - document.keys())
+        extra = sorted(document.keys() - ENTRY_KEYS)
         raise InvalidInput(f"entry keys differ from the format: missing {missing}, unexpected {extra}")
     if document["version"] != ENTRY_VERSION:
         raise InvalidInput(f"unsupported entry version {document['version']!r}; this vault reads version {ENTRY_VERSION}")
-    if isinstance(document["index"], bool) or not isinstance(document["index"], int) or document["index"] < 0:
-        raise InvalidInput(f"invalid entry index {document['index']!r}")
-    parse_time(document["time"])
+    index = document["index"]
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+        raise InvalidInput(f"invalid entry index {index!r}")
+    _check_time_text(document["time"])
     if not isinstance(document["prev"], str) or not _HASH_PATTERN.match(document["prev"]):
         raise InvalidInput(f"invalid previous-entry hash {document['prev']!r}")
     try:
