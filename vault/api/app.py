@@ -24,6 +24,7 @@ from vault.services import cases, items, ledger as ledger_service
 from vault.services.intake import IntakeSession
 from vault.services.manifest import MANIFEST_HEADER, UploadManifest
 from vault.services.runtime import Vault
+from vault.storage.blocks import ByteBlocks
 
 log = logging.getLogger(__name__)
 
@@ -88,18 +89,15 @@ def create_app(vault: Vault | None = None) -> FastAPI:
     async def upload(reference: str, request: Request) -> dict:
         manifest = UploadManifest.decode(request.headers.get(MANIFEST_HEADER))
         session = await run_in_threadpool(IntakeSession.begin, v(request), reference, manifest, principal_of(request))
-        buffer = bytearray()
+        blocks = ByteBlocks()
         try:
             async for chunk in request.stream():
-                buffer += chunk
-                while len(buffer) >= FEED_SIZE:
-                    # Whole 1 MiB pieces line up with Merkle leaves and S3 parts, which saves copies downstream.
-                    with memoryview(buffer) as view:
-                        data = bytes(view[:FEED_SIZE])
-                    del buffer[:FEED_SIZE]
-                    await run_in_threadpool(session.feed, data)
-            if buffer:
-                await run_in_threadpool(session.feed, bytes(buffer))
+                blocks.append(chunk)
+                while len(blocks) >= FEED_SIZE:
+                    # Whole 1 MiB blocks line up with Merkle leaves and S3 parts, so nothing downstream copies them again.
+                    await run_in_threadpool(session.feed, blocks.pop(FEED_SIZE))
+            if len(blocks):
+                await run_in_threadpool(session.feed, blocks.pop(len(blocks)))
             return await run_in_threadpool(session.finish)
         except ClientDisconnect:
             await run_in_threadpool(session.abort, "client disconnected during upload")

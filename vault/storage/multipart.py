@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from vault.errors import InvalidInput, StorageError
+from vault.storage.blocks import ByteBlocks
 from vault.storage.errors import StorageChecksumMismatch, client_error_code, describe_location, translate
 from vault.storage.objects import LOCK_MODE, MAX_PARTS, MIN_PART_SIZE, ObjectStore, StoredObject, sha256_base64
 
@@ -85,7 +86,7 @@ class MultipartWriter:
             ObjectLockRetainUntilDate=retain_until,
         )
         self.upload_id: str = str(response["UploadId"])
-        self._buffer = bytearray()
+        self._buffer = ByteBlocks()
         self._next_part = 1
         self._parts: list[dict[str, Any]] = []
         self._in_flight: deque[Future[dict[str, Any]]] = deque()
@@ -109,16 +110,10 @@ class MultipartWriter:
         """Append bytes; upload every full part. Raises `StorageError` from a part upload that failed."""
         self._require_open("write")
         self.bytes_written += len(data)
+        self._buffer.append(data)
         size = part_size_for(self._next_part, self.part_size)
-        if not self._buffer and len(data) == size and isinstance(data, bytes):
-            self._submit(data)  # a whole part arrived at once: no copy
-            return
-        self._buffer += data
         while len(self._buffer) >= size:
-            with memoryview(self._buffer) as view:
-                part = bytes(view[:size])
-            del self._buffer[:size]
-            self._submit(part)
+            self._submit(self._buffer.pop(size))
             size = part_size_for(self._next_part, self.part_size)
 
     def complete(self) -> StoredObject:
@@ -133,9 +128,8 @@ class MultipartWriter:
         """
         self._require_open("complete")
         try:
-            if self._buffer or self._next_part == 1:
-                self._submit(bytes(self._buffer))
-                self._buffer = bytearray()
+            if len(self._buffer) or self._next_part == 1:
+                self._submit(self._buffer.pop(len(self._buffer)))
             while self._in_flight:
                 self._parts.append(self._in_flight.popleft().result())
             self._parts.sort(key=lambda part: part["PartNumber"])
@@ -182,7 +176,7 @@ class MultipartWriter:
             future.cancel()
         self._executor.shutdown(wait=True, cancel_futures=True)
         self._in_flight.clear()
-        self._buffer = bytearray()
+        self._buffer.clear()
         try:
             self.store.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
         except ClientError as error:
