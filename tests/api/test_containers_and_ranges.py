@@ -44,6 +44,41 @@ def test_tampered_e01_hash_flagged_and_stored(running_vault, manifest, tmp_path)
     assert any("container hash mismatch" in f["details"]["finding"] for f in findings)
 
 
+def test_split_e01_checked_without_local_copy(running_vault, manifest, monkeypatch):
+    from vault.hashing import ewf
+
+    scratch = running_vault.vault.data_dir / "tmp"  # where a spooled copy of the segments would appear
+    seen = []
+    check = ewf.check_ewf
+
+    def scratch_files() -> list[str]:
+        return sorted(str(path) for path in scratch.rglob("*")) if scratch.exists() else []
+
+    def check_and_list_scratch(sources):
+        before = scratch_files()
+        result = check(sources)
+        seen.append({"sources": list(sources), "before": before, "after": scratch_files()})
+        return result
+
+    monkeypatch.setattr(ewf, "check_ewf", check_and_list_scratch)
+    segments = [manifest["dfvfs/ext2.split.E02"].path, manifest["dfvfs/ext2.split.E01"].path]
+    reference = _case(running_vault)
+
+    item = json.loads(running_vault.cli("upload", *map(str, segments), "--case", reference, "--json").stdout)
+
+    assert item["container_check"]["verdict"] == "match"
+    assert item["container_check"]["decoder"] == "libewf"
+    assert f"md5:{EXT2_MEDIA_MD5}" in item["media_hashes"]
+    assert len(seen) == 1
+    assert seen[0]["before"] == []
+    assert seen[0]["after"] == []
+    assert scratch_files() == []
+    readers = seen[0]["sources"]
+    assert [reader.name for reader in readers] == ["ext2.split.E01", "ext2.split.E02"]
+    assert [(r.key, r.version_id) for r in readers] == [(f["object_key"], f["version_id"]) for f in item["files"]]
+    assert all(reader.closed for reader in readers)
+
+
 def test_header_damage_reported_media_intact(running_vault, manifest, tmp_path):
     copy = damaged_copy(tmp_path, 13 + 40)
     reference = _case(running_vault)

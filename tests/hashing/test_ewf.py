@@ -131,6 +131,15 @@ def test_damaged_chunk_is_not_reported_intact(tmp_path: Path) -> None:
         assert check.verdict == "mismatch"
 
 
+def test_damaged_sectors_size_is_invalid_input(tmp_path: Path) -> None:
+    # Byte 5 of the section size makes the last chunk reach gigabytes past the end of the file.
+    original = (DFVFS / "ext2.E01").read_bytes()
+    copy = damaged_copy(tmp_path, section_offset(original, b"sectors") + 24 + 5)
+
+    with pytest.raises(InvalidInput, match="runs past the end of segment 1"):
+        check_ewf([copy])
+
+
 def test_raw_file_named_e01_rejected(tmp_path: Path) -> None:
     fake = tmp_path / "fake.E01"
     shutil.copyfile(MANIFEST["dfvfs/image.dd"].path, fake)

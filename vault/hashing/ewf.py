@@ -6,13 +6,19 @@ so damaged metadata is named even where the media is intact. libewf
 20240506 rejects most containers with a bad checksum and silently stops
 reading at a bad section descriptor. In both cases the walk's own chunk
 reader decodes the media instead, and it checks every chunk's checksum.
+
+Segments are paths or seekable binary file objects with a `name` (for
+example `vault.storage.ObjectReader` over a stored version), so the intake
+checks evidence in the bucket without copying it to local disk.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, TypeVar
 
 import pyewf
 
@@ -20,7 +26,8 @@ from vault.errors import InvalidInput
 from vault.hashing import ewf_sections
 from vault.hashing.digest import Digest
 from vault.hashing.engine import HashResult, StreamHasher, hash_files
-from vault.hashing.segments import order_segments
+from vault.hashing.ewf_sections import SegmentSource, source_name
+from vault.hashing.segments import order_segment_names
 
 _READ_SIZE = 1 << 20
 
@@ -49,29 +56,39 @@ class ContainerCheck:
         }
 
 
-def check_ewf(paths: Sequence[Path]) -> ContainerCheck:
+def check_ewf(sources: Sequence[SegmentSource]) -> ContainerCheck:
     """Compare the stored acquisition hashes of an EWF image with its decoded media.
 
-    The segments may come in any order. The files are only read, never
-    modified. A mismatch is reported in the verdict, not raised. Raises
-    InvalidInput when the files are not an EWF1 segment set or neither libewf
-    nor the section walk can decode the whole media.
+    Each segment is a path or a seekable binary file object whose `name` ends
+    in the segment's file name. The names set the order, so the segments may
+    come in any order. File objects are read from any position and left open.
+    The segments are only read, never modified. A mismatch is reported in the
+    verdict, not raised. Raises InvalidInput when the segments are not an EWF1
+    segment set, a local file cannot be read, or neither libewf nor the
+    section walk can decode the whole media. Errors raised by a file object
+    other than OSError (such as `StorageError`) propagate unchanged.
     """
     # 1. Segment order and signatures.
-    segments = order_segments([Path(path) for path in paths])
-    if segments.kind != "ewf":
-        raise InvalidInput(f"not an EWF segment set (.E01, .E02, …): {', '.join(p.name for p in segments.paths)}")
-    for path in segments.paths:
-        try:
-            if not ewf_sections.is_ewf1(path):
+    names = [source_name(source) for source in sources]
+    order, kind, _ = order_segment_names(names)
+    names = [names[i] for i in order]
+    if kind != "ewf":
+        raise InvalidInput(f"not an EWF segment set (.E01, .E02, …): {', '.join(names)}")
+    with ExitStack() as stack:
+        opened = ewf_sections.opened([sources[i] for i in order])
+        handles = _read_or_invalid(", ".join(names), lambda: stack.enter_context(opened))
+        for name, handle in zip(names, handles):
+            if not _read_or_invalid(name, lambda: ewf_sections.is_ewf1(handle)):
                 # NOTE: EWF2 (.Ex01) containers are not walked or decoded here yet.
-                raise InvalidInput(f"{path.name} is not an EWF1 (EnCase .E01) segment: wrong file signature")
-        except OSError as error:
-            raise InvalidInput(f"cannot read {path}: {error.strerror or error}") from error
+                raise InvalidInput(f"{name} is not an EWF1 (EnCase .E01) segment: wrong file signature")
+        segments = [_NamedSegment(name, handle) for name, handle in zip(names, handles)]
+        return _check_segments(segments)
 
+
+def _check_segments(segments: Sequence[_NamedSegment]) -> ContainerCheck:
     # 2. Walk the sections for damage, stored hashes and the chunk tables.
     try:
-        layout = ewf_sections.walk(segments.paths)
+        layout = _read_or_invalid(", ".join(s.name for s in segments), lambda: ewf_sections.walk(segments))
     except ewf_sections.EwfFormatError as error:
         raise InvalidInput(f"not a readable EWF image: {error}") from error
     damage = list(layout.damage)
@@ -81,7 +98,7 @@ def check_ewf(paths: Sequence[Path]) -> ContainerCheck:
     stored_md5, stored_sha1 = layout.stored_md5, layout.stored_sha1
     expected_size = layout.geometry.media_size if layout.geometry else None
     try:
-        media, stored_by_libewf = _hash_with_libewf(segments.paths)
+        media, stored_by_libewf = _hash_with_libewf(segments)
         if expected_size is not None and media.size != expected_size:
             raise _LibewfShort(f"libewf decoded {media.size} bytes, the volume section gives {expected_size}")
         stored_md5 = stored_by_libewf.get("md5", stored_md5)
@@ -89,7 +106,7 @@ def check_ewf(paths: Sequence[Path]) -> ContainerCheck:
     except (OSError, _LibewfShort) as error:
         decoder = "own"
         damage.append(f"libewf could not decode the media: {_first_line(error)}")
-        media = _hash_with_own_reader(segments.paths, layout)
+        media = _hash_with_own_reader(segments, layout)
 
     # 4. Compare stored with computed hashes.
     computed = media_digests(media)
@@ -131,9 +148,63 @@ class _LibewfShort(Exception):
     pass
 
 
-def _hash_with_libewf(paths: Sequence[Path]) -> tuple[HashResult, dict[str, bytes]]:
+_T = TypeVar("_T")
+
+
+class _NamedSegment:
+    """One open segment file and its name, with the first exception its file object raised.
+
+    libewf turns any exception raised by a Python file object into a generic
+    OSError, which would read as container damage. The kept exception lets the
+    check tell a failed read (storage down, disk error) from a damaged container.
+    """
+
+    def __init__(self, name: str, handle: BinaryIO) -> None:
+        self.name = name
+        self.handle = handle
+        self.error: BaseException | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        return self._call(self.handle.read, size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._call(self.handle.seek, offset, whence)
+
+    def tell(self) -> int:
+        return self._call(self.handle.tell)
+
+    def _call(self, method: Callable[..., _T], *arguments: int) -> _T:
+        try:
+            return method(*arguments)
+        except Exception as error:
+            if self.error is None:
+                self.error = error
+            raise
+
+
+def _read_or_invalid(name: str, read: Callable[[], _T]) -> _T:
+    try:
+        return read()
+    except OSError as error:
+        raise InvalidInput(f"cannot read {error.filename or name}: {error.strerror or error}") from error
+
+
+def _hash_with_libewf(segments: Sequence[_NamedSegment]) -> tuple[HashResult, dict[str, bytes]]:
+    try:
+        return _decode_with_libewf(segments)
+    except OSError as error:
+        failed = next((segment for segment in segments if segment.error is not None), None)
+        if failed is None:
+            raise
+        if isinstance(failed.error, OSError):
+            raise InvalidInput(f"cannot read {failed.name}: {failed.error.strerror or failed.error}") from failed.error
+        raise failed.error from error
+
+
+def _decode_with_libewf(segments: Sequence[_NamedSegment]) -> tuple[HashResult, dict[str, bytes]]:
     handle = pyewf.handle()
-    handle.open([str(path) for path in paths])
+    # libewf-python 20260924 reads Python file objects through read, seek (whence 0 and 2) and tell.
+    handle.open_file_objects(list(segments))
     try:
         hasher = StreamHasher(("md5", "sha1"))
         try:
@@ -157,19 +228,19 @@ def _hash_with_libewf(paths: Sequence[Path]) -> tuple[HashResult, dict[str, byte
         handle.close()
 
 
-def _hash_with_own_reader(paths: Sequence[Path], layout: ewf_sections.EwfLayout) -> HashResult:
+def _hash_with_own_reader(segments: Sequence[_NamedSegment], layout: ewf_sections.EwfLayout) -> HashResult:
     hasher = StreamHasher(("md5", "sha1"))
     try:
-        for chunk in _chunks_or_invalid(paths, layout):
+        for chunk in _chunks_or_invalid(segments, layout):
             hasher.update(chunk)
         return hasher.finish()
     finally:
         hasher.close()
 
 
-def _chunks_or_invalid(paths: Sequence[Path], layout: ewf_sections.EwfLayout) -> Iterator[bytes]:
+def _chunks_or_invalid(segments: Sequence[_NamedSegment], layout: ewf_sections.EwfLayout) -> Iterator[bytes]:
     try:
-        yield from ewf_sections.read_media(paths, layout)
+        yield from ewf_sections.read_media(segments, layout)
     except (ewf_sections.EwfFormatError, OSError) as error:
         damage = "; ".join(layout.damage) or "no damaged section found"
         raise InvalidInput(f"the EWF media cannot be decoded: {error} (section walk: {damage})") from error

@@ -5,6 +5,10 @@ format carries, and can decode the media from the chunk tables on its own.
 `check_ewf` uses it to name damaged metadata precisely and to recompute the
 media when libewf refuses a container whose chunks are intact.
 
+Each segment is a path or a seekable binary file object (`read`, `seek`,
+`tell`). Only section descriptors, metadata payloads and chunks are read,
+with seek and read, so a segment of any size is never held in memory whole.
+
 Layout (EWF1, as written by EnCase and libewf's ewfacquire):
 - file header, 13 bytes: signature `EVF\\t\\r\\n\\xff\\x00`, 0x01, segment number (u16 LE), 0x0000;
 - section descriptor, 76 bytes: type (16 bytes, NUL-padded), next offset (u64),
@@ -22,13 +26,14 @@ An uncompressed chunk is followed by the Adler-32 of its bytes.
 
 from __future__ import annotations
 
-import mmap
 import os
 import struct
 import zlib
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import PurePath
+from typing import BinaryIO, Union
 
 EWF1_SIGNATURE = b"EVF\x09\x0d\x0a\xff\x00"
 EWF2_SIGNATURE = b"EVF2\x0d\x0a\x81\x00"
@@ -38,6 +43,10 @@ _VOLUME_TYPES = (b"volume", b"disk", b"data")
 # Upper bound on sections walked in one segment, so a looping chain of offsets ends.
 _MAX_PAYLOAD = 64 << 20
 _MAX_SECTIONS = 1_000_000
+
+
+# A segment file: a path, or an open binary file object with read, seek and tell.
+SegmentSource = Union[str, os.PathLike, BinaryIO]
 
 
 class EwfFormatError(Exception):
@@ -79,31 +88,76 @@ class EwfLayout:
     chunks: list[_Chunk] = field(default_factory=list)
 
 
-def is_ewf1(path: Path) -> bool:
-    with open(path, "rb") as handle:
-        return handle.read(len(EWF1_SIGNATURE)) == EWF1_SIGNATURE
+def is_ewf1(source: SegmentSource) -> bool:
+    with opened([source]) as (handle,):
+        return _read_at(handle, 0, len(EWF1_SIGNATURE)) == EWF1_SIGNATURE
 
 
-def walk(paths: Sequence[Path]) -> EwfLayout:
+def source_name(source: SegmentSource) -> str:
+    """Return the file name of a segment: the last part of its path or of the file object's `name`."""
+    name = os.fspath(source) if isinstance(source, (str, os.PathLike)) else getattr(source, "name", None)
+    if not isinstance(name, str) or not name:
+        raise TypeError(
+            f"segment file object {source!r} has no string 'name': give it the segment's file name (.E01, .E02, …), "
+            "which sets the segment order"
+        )
+    return PurePath(name).name
+
+
+@contextmanager
+def opened(sources: Sequence[SegmentSource]) -> Iterator[list[BinaryIO]]:
+    """Open the path sources for reading and pass file objects through; close only what was opened here."""
+    with ExitStack() as stack:
+        yield [
+            stack.enter_context(open(source, "rb")) if isinstance(source, (str, os.PathLike)) else source
+            for source in sources
+        ]
+
+
+def walk(sources: Sequence[SegmentSource]) -> EwfLayout:
     """Walk every segment's sections and record checksum failures; never writes."""
     layout = EwfLayout()
-    for number, path in enumerate(paths):
-        # Segments are often 2 GB or far larger; map them instead of reading them into memory.
-        with open(path, "rb") as handle:
-            if os.fstat(handle.fileno()).st_size == 0:
-                _walk_segment(number, Path(path).name, b"", layout)
-                continue
-            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
-                _walk_segment(number, Path(path).name, data, layout)
+    with opened(sources) as handles:
+        for number, (source, handle) in enumerate(zip(sources, handles)):
+            _walk_segment(number, source_name(source), _Segment(handle), layout)
     return layout
 
 
-def _walk_segment(number: int, name: str, data: bytes, layout: EwfLayout) -> None:
-    if data[:8] != EWF1_SIGNATURE:
+class _Segment:
+    """Random access to one segment file through seek and read."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self.handle = handle
+        self.size = handle.seek(0, os.SEEK_END)
+
+    def read(self, offset: int, length: int) -> bytes:
+        """Return `length` bytes from `offset`, fewer only where the file ends."""
+        return _read_at(self.handle, offset, min(length, max(0, self.size - offset)))
+
+
+def _read_at(handle: BinaryIO, offset: int, length: int) -> bytes:
+    # A raw file object may return fewer bytes than requested before its end.
+    handle.seek(offset)
+    parts = []
+    remaining = length
+    while remaining > 0:
+        part = handle.read(remaining)
+        if not part:
+            break
+        parts.append(part)
+        remaining -= len(part)
+    return b"".join(parts)
+
+
+def _walk_segment(number: int, name: str, segment: _Segment, layout: EwfLayout) -> None:
+    header = segment.read(0, _FILE_HEADER_SIZE)
+    if header[:8] != EWF1_SIGNATURE:
         raise EwfFormatError(f"{name} does not start with the EWF1 signature")
-    if data[8] != 1 or data[11:13] != b"\x00\x00":
+    if len(header) < _FILE_HEADER_SIZE:
+        raise EwfFormatError(f"{name} is {len(header)} bytes, shorter than the {_FILE_HEADER_SIZE}-byte EWF1 file header")
+    if header[8] != 1 or header[11:13] != b"\x00\x00":
         layout.damage.append(f"{name}: file header fields at offsets 8 and 11-12 differ from 0x01 and 0x0000")
-    declared = struct.unpack_from("<H", data, 9)[0]
+    declared = struct.unpack_from("<H", header, 9)[0]
     if declared != number + 1:
         layout.damage.append(f"{name}: file header gives segment number {declared}, expected {number + 1}")
 
@@ -111,20 +165,21 @@ def _walk_segment(number: int, name: str, data: bytes, layout: EwfLayout) -> Non
     sectors_end: int | None = None
     have_table = False
     for _ in range(_MAX_SECTIONS):
-        if offset + _DESCRIPTOR.size > len(data):
+        if offset + _DESCRIPTOR.size > segment.size:
             layout.damage.append(f"{name}: section chain runs past the end of the file at offset {offset}")
             return
-        kind_raw, next_offset, size, _, checksum = _DESCRIPTOR.unpack_from(data, offset)
+        descriptor = segment.read(offset, _DESCRIPTOR.size)
+        kind_raw, next_offset, size, _, checksum = _DESCRIPTOR.unpack(descriptor)
         kind = kind_raw.rstrip(b"\x00")
         label = f"{name}: section {kind.decode('ascii', 'replace')!r} at offset {offset}"
-        if zlib.adler32(data[offset : offset + 72]) != checksum:
+        if zlib.adler32(descriptor[:72]) != checksum:
             layout.damage.append(f"{label}: descriptor Adler-32 checksum mismatch")
-        # The sectors section contains the media itself, so it is never copied. Other sections are small
+        # The sectors section contains the media itself, so it is never read here. Other sections are small
         # metadata, and a damaged size field cannot make one cost more than _MAX_PAYLOAD bytes.
         if kind == b"sectors" or size < _DESCRIPTOR.size:
             payload = b""
         else:
-            payload = data[offset + _DESCRIPTOR.size : offset + min(size, _DESCRIPTOR.size + _MAX_PAYLOAD)]
+            payload = segment.read(offset + _DESCRIPTOR.size, min(size - _DESCRIPTOR.size, _MAX_PAYLOAD))
 
         if kind in (b"header", b"header2"):
             _check_zlib(payload, label, layout)
@@ -147,7 +202,7 @@ def _walk_segment(number: int, name: str, data: bytes, layout: EwfLayout) -> Non
 
         if kind in (b"done", b"next") or next_offset == offset:
             return
-        if not offset < next_offset <= len(data) - _DESCRIPTOR.size:
+        if not offset < next_offset <= segment.size - _DESCRIPTOR.size:
             layout.damage.append(f"{label}: next section offset {next_offset} is outside the file; walk stopped")
             return
         offset = next_offset
@@ -203,7 +258,7 @@ def _read_table(segment: int, payload: bytes, chunks_end: int, label: str, layou
     return True
 
 
-def read_media(paths: Sequence[Path], layout: EwfLayout) -> Iterator[bytes]:
+def read_media(sources: Sequence[SegmentSource], layout: EwfLayout) -> Iterator[bytes]:
     """Yield the decoded media chunk by chunk, checking each chunk's checksum.
 
     Raises EwfFormatError when the geometry is unknown, a chunk is corrupt or
@@ -213,21 +268,17 @@ def read_media(paths: Sequence[Path], layout: EwfLayout) -> Iterator[bytes]:
     if geometry is None:
         raise EwfFormatError("no readable volume section, so the media size is unknown")
     remaining = geometry.media_size
-    handles = [open(path, "rb") for path in paths]
-    try:
+    with opened(sources) as handles:
+        # _Segment.read stops at the end of the file, so a damaged table entry cannot ask for gigabytes.
+        segments = [_Segment(handle) for handle in handles]
         for number, chunk in enumerate(layout.chunks):
             if remaining <= 0:
                 break
-            handle = handles[chunk.segment]
-            handle.seek(chunk.offset)
-            stored = handle.read(chunk.size)
+            stored = segments[chunk.segment].read(chunk.offset, chunk.size)
             decoded = _decode_chunk(stored, chunk, geometry.chunk_size, number)
             decoded = decoded[:remaining]
             remaining -= len(decoded)
             yield decoded
-    finally:
-        for handle in handles:
-            handle.close()
     if remaining:
         raise EwfFormatError(f"chunk tables end {remaining} bytes short of the media size {geometry.media_size}")
 

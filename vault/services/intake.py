@@ -17,11 +17,9 @@ A failure before step 5 commits leaves no accepted item.
 from __future__ import annotations
 
 import logging
-import tempfile
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -190,29 +188,27 @@ class IntakeSession:
             return [str(d) for d in set_result.digests], None
         from vault.hashing.ewf import check_ewf
 
-        # NOTE: the EWF check reads the stored segments back into a private temporary
-        # directory, because the section walker and libewf take paths. For sets of
-        # hundreds of GB this doubles an intake's disk I/O and needs as much free
-        # space under the data directory.
-        scratch_root = self.vault.data_dir / "tmp"
-        scratch_root.mkdir(exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=scratch_root) as scratch:
-            paths = []
-            for upload in self._files:
-                # One common stem keeps the segment order the suffixes (.E01, .E02, …) give.
-                path = Path(scratch) / f"set{Path(upload.name).suffix}"
-                with path.open("wb") as out:
-                    for chunk in self.vault.store.read(upload.key, upload.stored.version_id):
-                        out.write(chunk)
-                paths.append(path)
-            try:
-                check = check_ewf(paths)
-            except InvalidInput as error:
-                self._container_findings.append(
-                    f"named like an EWF set but could not be read as one: {error}. The bytes are stored as received; "
-                    "if the set has more segments (.E02, …), upload all of them together as one item"
-                )
-                return [str(d) for d in set_result.digests], None
+        # libewf and the section walk read the stored versions through ranged GETs, so no
+        # segment is copied to local disk. The original names set the segment order.
+        readers = [
+            self.vault.store.open_reader(upload.key, upload.stored.version_id, name=upload.name, size=upload.stored.size)
+            for upload in self._files
+        ]
+        try:
+            check = check_ewf(readers)
+        except InvalidInput as error:
+            self._container_findings.append(
+                f"named like an EWF set but could not be read as one: {error}. The bytes are stored as received; "
+                "if the set has more segments (.E02, …), upload all of them together as one item"
+            )
+            return [str(d) for d in set_result.digests], None
+        finally:
+            for reader in readers:
+                reader.close()
+        log.info(
+            "intake.container_check item=%s verdict=%s get_requests=%d",
+            self.item_id, check.verdict, sum(reader.requests_sent for reader in readers),
+        )
         return [str(d) for d in check.computed], check.to_dict()
 
     def _acquisition_findings(self, media: list[str], container: dict | None) -> list[str]:

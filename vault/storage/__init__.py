@@ -10,12 +10,14 @@ from vault.storage.errors import (
 )
 from vault.storage.multipart import MultipartWriter
 from vault.storage.objects import ObjectStore, S3Settings, StoredObject, make_s3_client
+from vault.storage.reader import ObjectReader
 from vault.storage.seaweed import SeaweedServer, load_or_create_credentials
 
 __all__ = [
     "DeleteRefused",
     "MultipartWriter",
     "ObjectNotFound",
+    "ObjectReader",
     "ObjectStore",
     "RetentionRefused",
     "S3Settings",

@@ -37,6 +37,7 @@ from vault.storage.errors import (
 
 if TYPE_CHECKING:
     from vault.storage.multipart import MultipartWriter
+    from vault.storage.reader import ObjectReader
 
 logger = logging.getLogger(__name__)
 
@@ -377,6 +378,19 @@ class ObjectStore:
             body.close()
         if received != expected:
             raise StorageError(f"{location}: read {received} bytes but S3 announced {expected}; the connection broke, so retry the read")
+
+    def open_reader(self, key: str, version_id: str, name: str | None = None, size: int | None = None) -> ObjectReader:
+        """Return a seekable, read-only file object over one version, read with ranged GETs.
+
+        `size` is the stored size when the caller has it from a write or a HEAD;
+        without it, one HEAD request reads it (and raises `ObjectNotFound` for a
+        missing version). `name` becomes the file object's `name` (default: the key).
+        """
+        from vault.storage.reader import ObjectReader
+
+        if size is None:
+            size = self.head(key, version_id).size
+        return ObjectReader(self, key, version_id, size, name=name)
 
     def read_all(self, key: str, version_id: str | None = None) -> bytes:
         """Read a whole small object; without `version_id`, the latest version."""
