@@ -113,6 +113,8 @@ class MultipartWriter:
         self._buffer.append(data)
         size = part_size_for(self._next_part, self.part_size)
         while len(self._buffer) >= size:
+            # Joining the next part only once an upload slot is free keeps one part fewer in memory.
+            self._wait_for_slot()
             self._submit(self._buffer.pop(size))
             size = part_size_for(self._next_part, self.part_size)
 
@@ -198,10 +200,13 @@ class MultipartWriter:
                 "start it again with a larger part_size"
             )
         self._next_part += 1
-        # Wait for the oldest part before queueing more, which bounds memory.
+        self._wait_for_slot()
+        self._in_flight.append(self._executor.submit(self._upload_part, number, data))
+
+    def _wait_for_slot(self) -> None:
+        """Wait for the oldest parts until fewer than `concurrency` are in flight, which bounds memory."""
         while len(self._in_flight) >= self.concurrency:
             self._parts.append(self._in_flight.popleft().result())
-        self._in_flight.append(self._executor.submit(self._upload_part, number, data))
 
     def _upload_part(self, number: int, data: bytes) -> dict[str, Any]:
         checksum = sha256_base64(data)
