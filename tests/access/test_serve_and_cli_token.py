@@ -125,4 +125,6 @@ def test_cli_without_token_says_how_to_get_one(running_vault, tmp_path):
     assert named_missing.returncode == 1
     assert "does not exist" in named_missing.stderr
     assert no_token.returncode == 1
-    assert "missing or invalid API token" in no_token.stderr
+    assert "no API token was sent" in no_token.stderr
+    assert f"default {tmp_path}/.config/evidence-vault/token" in no_token.stderr
+    assert "evidence-vault admin token create USER" in no_token.stderr

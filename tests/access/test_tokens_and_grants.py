@@ -94,6 +94,16 @@ def test_examiner_sees_only_granted_item(world):
     assert case.status_code == 403
 
 
+def test_role_refusal_names_allowed_roles(world):
+    with world.client("counsel.bob") as client:
+        download = client.get(f"/v1/items/{world.item_a}/files/0/content")
+
+    assert download.status_code == 403
+    message = download.json()["message"]
+    assert "counsel accounts may not download evidence bytes (item.content)" in message
+    assert "one of the roles analyst, auditor, examiner" in message
+
+
 def test_token_never_in_logs_entries_or_errors(world, frozen_clock, caplog):
     caplog.set_level(logging.DEBUG)
     created = world.running.cli("admin", "token", "create", "analyst.alice", "--label", "leak test", user="admin")

@@ -31,13 +31,27 @@ def _read_key(key: str) -> str:
     path = Path(key)
     if path.is_file():
         return path.read_text(encoding="utf-8").strip()
+    if "+" not in key:
+        # A verifier key is NAME+KEYID+BASE64, so a value without "+" was meant as a file.
+        raise ApiError(f"verifier key file {key} not found; pass the key file (key.vkey) or the key itself, "
+                       "as 'serve' prints it after 'ledger key:'")
     return key.strip()
 
 
 def _render(verdict: dict) -> None:
+    entries = verdict.get("entry_count")
+    signed = verdict.get("latest_checkpoint_size") or 0
+    line = f"entries: {entries}, newest signed checkpoint covers {signed}"
+    if entries is not None and entries > signed:
+        line += f" ({entries - signed} newer entries not yet under a signed checkpoint)"
+    typer.echo(line)
+    if "stored_checkpoints" in verdict:
+        typer.echo(f"checkpoints in WORM storage: {verdict['stored_checkpoints']}")
     for name, value in verdict.items():
         if isinstance(value, bool):
             typer.echo(f"{name}: {'yes' if value else 'NO'}")
+    if verdict.get("consistent_with_trusted") is None:
+        typer.echo("consistent_with_trusted: not checked (no --trusted-checkpoint given)")
     for problem in verdict.get("problems", []):
         typer.secho(f"problem: {_describe(problem)}", fg="red")
     typer.echo("AUDIT PASSED" if verdict.get("ok") else "AUDIT FAILED")

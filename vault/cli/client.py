@@ -91,6 +91,7 @@ class VaultClient:
         token = read_token()
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        self.has_token = bool(token)
         verify: str | bool = os.environ.get("VAULT_TLS_CA") or True
         self._http = httpx.Client(base_url=self.url, timeout=httpx.Timeout(timeout, connect=10.0), headers=headers,
                                   verify=verify)
@@ -111,8 +112,19 @@ class VaultClient:
             raise ApiError(f"cannot reach the vault at {self.url}; start it with 'evidence-vault serve' or set VAULT_API_URL") from None
         except httpx.TimeoutException:
             raise ApiError(f"request to the vault at {self.url} timed out ({method} {path}); retry, or check that the server is running") from None
-        check(response)
+        self.check(response)
         return response
+
+    def check(self, response: httpx.Response) -> None:
+        """Raise ApiError for an error response, naming the missing token when none was sent."""
+        if response.status_code == 401 and not self.has_token:
+            raise ApiError(
+                f"no API token was sent: set VAULT_TOKEN, or VAULT_TOKEN_FILE to an owner-only file holding it "
+                f"(default {default_token_file()}); an administrator creates one with: "
+                "evidence-vault admin token create USER",
+                response.status_code,
+            )
+        check(response)
 
     def json(self, method: str, path: str, **kwargs):
         return self.request(method, path, **kwargs).json()
@@ -136,7 +148,7 @@ class _Stream:
         if response.status_code >= 400:
             response.read()
             self._context.__exit__(None, None, None)
-            check(response)
+            self._client.check(response)
         return response
 
     def __exit__(self, *exc) -> None:

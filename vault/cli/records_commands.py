@@ -30,6 +30,10 @@ def _lines(data) -> None:
     for key, value in data.items():
         if isinstance(value, (dict, list)):
             value = json.dumps(value, ensure_ascii=False)
+        elif value is None:
+            value = "none"
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
         typer.echo(f"{key}: {value}")
 
 
@@ -391,7 +395,9 @@ def _render_custody(data: dict) -> None:
         typer.echo(f"  OPEN TRANSFER {open_transfer['id']}: released by {open_transfer['released_by']} to "
                    f"{open_transfer['to']} at {open_transfer['released_at']}, not yet accepted")
     acq = item.get("acquisition")
-    typer.echo("  acquisition: " + (f"{acq['method']} by {acq['examiner']} at {acq['acquired_at']} ({acq['time_zone']}), "
+    # acquired_at is UTC; acquired_at_local is the same time with the offset the examiner wrote.
+    typer.echo("  acquisition: " + (f"{acq['method']} by {acq['examiner']} at {acq['acquired_at']} "
+                                     f"(local {acq.get('acquired_at_local') or 'time not recorded'}, {acq['time_zone']}), "
                                      f"{acq['place']}; tool {acq['tool']['name']} {acq['tool']['version']}" if acq else "NOT RECORDED"))
     for t in data["transfers"]:
         typer.echo(f"  transfer {t['id']}: {t['released_by']} -> {t['to']} ({t['status']}), {t['reason']}")

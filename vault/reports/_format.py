@@ -118,6 +118,8 @@ def plain(value: Any) -> str:
         return utc_time(value)
     if isinstance(value, bool):
         return yes_no(value)
+    if isinstance(value, list) and all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
+        return ", ".join(str(v) for v in value) if value else "none"
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 

@@ -114,6 +114,24 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     }),
 }
 
+# Action each permission allows, as the PermissionDenied message words it.
+PERMISSION_TEXT: dict[Permission, str] = {
+    Permission.SESSION_READ: "show their own session",
+    Permission.CASE_CREATE: "create cases",
+    Permission.CASE_LIST: "list cases",
+    Permission.CASE_READ: "read cases",
+    Permission.ITEM_UPLOAD: "upload evidence",
+    Permission.ITEM_READ: "read item metadata",
+    Permission.ITEM_CONTENT: "download evidence bytes",
+    Permission.ITEM_VERIFY: "verify items",
+    Permission.ITEM_REPORT: "generate custody reports",
+    Permission.ENTRY_PROOF: "fetch proofs of ledger entries",
+    Permission.LEDGER_PUBLIC: "read the log's public key and checkpoints",
+    Permission.LEDGER_READ: "read or export the whole ledger",
+    Permission.USERS_MANAGE: "manage users and tokens",
+    Permission.MEMBERS_MANAGE: "manage case memberships",
+}
+
 # Roles that a case membership can be given to.
 MEMBER_ROLES = frozenset({Role.ANALYST, Role.COUNSEL, Role.AUDITOR})
 
@@ -384,7 +402,7 @@ def authorize(vault, principal: Principal, permission: Permission, *, case_id: s
     if not principal.may(permission):
         reason = f"role {principal.role.value} does not include {permission.value}"
         record_denial(vault, principal, permission.value, subject, reason=reason)
-        raise PermissionDenied(f"{principal.role.value} accounts may not use {permission.value}; ask an administrator")
+        raise PermissionDenied(_permission_denied_message(principal.role, permission))
     if case_id is None:
         return
 
@@ -394,6 +412,14 @@ def authorize(vault, principal: Principal, permission: Permission, *, case_id: s
     record_denial(vault, principal, permission.value, subject, case_id=case_id, item_id=item_id,
                   reason="not a member of the case and no unexpired grant for the item")
     raise hidden_as or NotFound(f"{subject!r} not found")
+
+
+def _permission_denied_message(role: Role, permission: Permission) -> str:
+    allowed = [r.value for r in Role if permission in ROLE_PERMISSIONS[r]]
+    action = PERMISSION_TEXT.get(permission, f"use {permission.value}")
+    needed = f"the role {allowed[0]}" if len(allowed) == 1 else f"one of the roles {', '.join(allowed)}"
+    return (f"{role.value} accounts may not {action} ({permission.value}); that needs {needed}, "
+            "so use such an account or ask an administrator for one")
 
 
 def _has_access(vault, principal: Principal, case_id: str, item_id: str | None) -> bool:

@@ -31,10 +31,27 @@ def summarize_entry(action: str, details: dict) -> str:
     if action == "access.denied":
         return (f"ACCESS DENIED ({details.get('role')}) for {details.get('permission')} on {details.get('object_id')}: "
                 f"{details.get('reason')}")
+    if action == "case.created":
+        return (f"case {details.get('reference')} created: {details.get('title')}; "
+                f"classification: {details.get('classification')}, counsel: {_text(details.get('counsel'))}")
+    if action == "case.updated":
+        changes = details.get("changes") or {}
+        changed = "; ".join(f"{field} from {_text(change.get('from'))} to {_text(change.get('to'))}"
+                            for field, change in changes.items() if isinstance(change, dict))
+        return f"case changed: {changed or 'no fields'}" + (f" ({details['reason']})" if details.get("reason") else "")
     summary = records_summary(action, details)
     if summary is not None:
         return summary
-    return ", ".join(f"{k}={v}" for k, v in details.items() if not isinstance(v, (dict, list)))
+    return ", ".join(f"{k}={_text(v)}" for k, v in details.items() if not isinstance(v, (dict, list)))
+
+
+def _text(value) -> str:
+    """Write None and booleans as words, so no Python spelling reaches a timeline or report."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
 
 
 def records_summary(action: str, details: dict) -> str | None:
