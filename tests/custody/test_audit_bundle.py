@@ -66,6 +66,52 @@ def test_bundle_with_edited_entry_names_it(ledger: Ledger, signer: NoteSigner, t
     assert (verdict.first_problem.kind, verdict.first_problem.index) == (kinds.FIELD_CHANGED, 5)
 
 
+def test_bundle_edited_newest_entry_is_rewrite(ledger: Ledger, signer: NoteSigner, tmp_path: Path) -> None:
+    # No later entry links to the newest one, so only the checkpoint that covers it can catch the edit.
+    fill(ledger, 12)
+    export_ledger(ledger, tmp_path / "bundle")
+    rewrite_line(tmp_path / "bundle", 11, lambda document: document.update(actor="mallory"))
+
+    verdict = verify_bundle(tmp_path / "bundle", signer.verifier_key)
+
+    assert verdict.chain_intact
+    assert not verdict.root_matches_checkpoint
+    assert verdict.first_problem is not None
+    assert (verdict.first_problem.kind, verdict.first_problem.index) == (kinds.REWRITE, 11)
+
+
+def test_bundle_deeply_nested_entry_named(ledger: Ledger, signer: NoteSigner, tmp_path: Path) -> None:
+    fill(ledger, 12)
+    export_ledger(ledger, tmp_path / "bundle")
+    path = tmp_path / "bundle" / "entries.jsonl"
+    lines = path.read_text().splitlines()
+    record = json.loads(lines[5])
+    raw = base64.b64decode(record["entry"])
+    record["entry"] = base64.b64encode(raw.replace(b'"details":{', b'"details":{"deep":' + b"[" * 5000 + b"]" * 5000 + b",", 1)).decode()
+    lines[5] = json.dumps(record)
+    path.write_text("\n".join(lines) + "\n")
+
+    verdict = verify_bundle(tmp_path / "bundle", signer.verifier_key)
+
+    assert verdict.first_problem is not None
+    assert (verdict.first_problem.kind, verdict.first_problem.index) == (kinds.FIELD_CHANGED, 5)
+    assert "nested" in verdict.first_problem.message
+
+
+def test_bundle_truncation_names_removed_entries(ledger: Ledger, signer: NoteSigner, tmp_path: Path) -> None:
+    fill(ledger, 12)
+    export_ledger(ledger, tmp_path / "bundle")
+    path = tmp_path / "bundle" / "entries.jsonl"
+    path.write_text("".join(path.read_text().splitlines(keepends=True)[:9]))
+
+    verdict = verify_bundle(tmp_path / "bundle", signer.verifier_key)
+
+    assert verdict.first_problem is not None
+    assert (verdict.first_problem.kind, verdict.first_problem.index) == (kinds.TRUNCATION, 9)
+    assert "checkpoint 12 is signed" in verdict.first_problem.message
+    assert "entries 9..11 were removed" in verdict.first_problem.message
+
+
 def test_bundle_shorter_than_trusted_checkpoint_is_rollback(ledger: Ledger, signer: NoteSigner, tmp_path: Path) -> None:
     fill(ledger, 12)
     trusted = ledger.checkpoint().note

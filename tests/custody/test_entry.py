@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+import enum
 import hashlib
 import json
 from datetime import datetime, timedelta, timezone
@@ -132,3 +134,99 @@ def test_parse_entry_sixteen_digit_integers() -> None:
         parse_entry(raw.replace(b"9007199254740991", b"9007199254740992"))
     with pytest.raises(InvalidInput, match="I-JSON"):
         parse_entry(raw.replace(b'{"k":9007199254740991}', b'{"k":-9007199254740992}'))
+
+
+@pytest.mark.parametrize("opening, closing", [(b"[", b"]"), (b'{"a":', b"}")], ids=["lists", "objects"])
+def test_parse_entry_deep_nesting_is_invalid_input(opening: bytes, closing: bytes) -> None:
+    # Deeper than Python's recursion limit, so the JSON decoder raises RecursionError.
+    raw = canonical_entry(0, TIME, "a", "access", None, None, {"k": 1}, GENESIS_HASH)
+    nested = raw.replace(b'{"k":1}', b'{"k":' + opening * 5000 + b"1" + closing * 5000 + b"}")
+
+    with pytest.raises(InvalidInput, match="nested"):
+        parse_entry(nested)
+
+
+def test_canonical_entry_deep_details_is_invalid_input() -> None:
+    details: dict = {}
+    inner = details
+    for _ in range(5000):
+        inner["k"] = {}
+        inner = inner["k"]
+
+    with pytest.raises(InvalidInput, match="nested"):
+        canonical_entry(0, TIME, "a", "access", None, None, details, GENESIS_HASH)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("version", True),
+        ("actor", ""),
+        ("actor", 5),
+        ("actor", None),
+        ("action", ["access"]),
+        ("case", 7),
+        ("item", {"id": "x"}),
+        ("details", []),
+        ("details", None),
+    ],
+)
+def test_parse_entry_rejects_unwritable_field(field: str, value: object) -> None:
+    import rfc8785
+
+    document = json.loads(canonical_entry(0, TIME, "a", "access", "case-1", "item-1", {"k": 1}, GENESIS_HASH))
+    document[field] = value
+
+    with pytest.raises(InvalidInput, match=field):
+        parse_entry(rfc8785.dumps(document))
+
+
+def test_canonical_json_random_documents() -> None:
+    # Keys and values mix ASCII, control characters, the top of the BMP and characters beyond U+FFFF.
+    # UTF-16 order and code point order differ for the last, so the fast path must hand them to rfc8785.
+    import random
+
+    import rfc8785
+
+    from vault.custody.entry import canonical_json
+
+    rng = random.Random(8785)
+    alphabet = ["a", "\x00", "\x1f", '"', "\\", "\x7f", "é", "\u2028", "\ud7ff", "\ue000", "\uffff", "\U00010000", "\U0001f600", "\U0010ffff"]
+
+    def text() -> str:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randrange(4)))
+
+    def value(depth: int) -> object:
+        kind = rng.randrange(7 if depth < 4 else 5)
+        if kind == 0:
+            return text()
+        if kind == 1:
+            return rng.choice([0, -1, 2**31, 2**53 - 1, -(2**53 - 1), rng.randrange(-(2**53) + 1, 2**53)])
+        if kind == 2:
+            return rng.choice([True, False])
+        if kind == 3:
+            return None
+        if kind == 4:
+            return ()
+        if kind == 5:
+            return [value(depth + 1) for _ in range(rng.randrange(4))]
+        return {text(): value(depth + 1) for _ in range(rng.randrange(5))}
+
+    for number in range(2000):
+        document = {text(): value(0) for _ in range(rng.randrange(6))}
+        assert canonical_json(document) == rfc8785.dumps(document), (number, document)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [enum.IntEnum("Level", "LOW HIGH").HIGH, enum.Enum("Mode", {"READ": "r"}, type=str).READ, collections.OrderedDict(b=1, a=2), ("t", 1)],
+    ids=["int-enum", "str-enum", "ordered-dict", "tuple"],
+)
+def test_canonical_json_subclasses_match_rfc8785(value: object) -> None:
+    import rfc8785
+
+    from vault.custody.entry import canonical_json
+
+    document = {"v": value, "list": [value]}
+
+    assert canonical_json(document) == rfc8785.dumps(document)

@@ -72,6 +72,22 @@ def test_changed_field_in_middle_entry_detected(make_ledger: Callable[..., Ledge
     assert verdict.entries_intact
 
 
+def test_changed_newest_entry_detected(make_ledger: Callable[..., Ledger], migrated_engine: Engine) -> None:
+    # No later entry links to the newest one, so only the checkpoint that covers it can catch the edit.
+    ledger = tampered_ledger(make_ledger, migrated_engine)
+    document = json.loads(read_raw(migrated_engine, 19))
+    document["actor"] = "mallory"
+    replace_entry(migrated_engine, 19, rfc8785.dumps(document))
+
+    verdict = ledger.verify()
+
+    assert verdict.chain_intact
+    assert not verdict.root_matches_checkpoint
+    assert verdict.first_problem is not None
+    assert verdict.first_problem.kind == kinds.REWRITE
+    assert verdict.first_problem.index == 19
+
+
 def test_changed_column_only_detected(make_ledger: Callable[..., Ledger], migrated_engine: Engine) -> None:
     ledger = tampered_ledger(make_ledger, migrated_engine)
     with migrated_engine.begin() as connection:

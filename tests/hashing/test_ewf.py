@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import shutil
 import struct
 import zlib
@@ -159,3 +160,16 @@ def test_to_dict_carries_algorithms() -> None:
     assert report["verdict"] == "match"
     assert report["stored"] == ["md5:d73c51f10c7ee6a681b7b619ccc6f1c4"]
     assert report["computed"][2] == "sha256:a9c0220b1dadd1812fc4bbe137f495d2c3b88c7b33b5a4de545d201fd31b3bc0"
+
+
+def test_chunk_inflating_past_chunk_size_rejected() -> None:
+    # 1 MiB of zeros deflates to about 1 KiB, and a chunk of this geometry contains 32 KiB of media.
+    from vault.hashing.ewf_sections import EwfFormatError, EwfLayout, Geometry, _Chunk, read_media
+
+    bomb = zlib.compress(b"\0" * 2**20, 9)
+    source = io.BytesIO(bomb)
+    source.name = "bomb.E01"
+    layout = EwfLayout(geometry=Geometry(1, 64, 512, 64), chunks=[_Chunk(0, 0, len(bomb), True)])
+
+    with pytest.raises(EwfFormatError, match="inflates to more than the chunk size"):
+        list(read_media([source], layout))

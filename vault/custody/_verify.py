@@ -365,13 +365,15 @@ def _check_roots(
     matching = 0
     for checkpoint in checkpoints:
         if checkpoint.size > count:
+            # The checkpoints are sorted by size, so the last one shows how many entries are gone.
+            latest = checkpoints[-1].size
             if beyond_kind == kinds.ROLLBACK:
                 message = (
-                    f"storage holds checkpoint {checkpoint.size} but only {count} entries are present: the database "
+                    f"storage holds checkpoint {latest} but only {count} entries are present: the database "
                     "was restored from an older copy or truncated"
                 )
             else:
-                message = f"checkpoint {checkpoint.size} is signed but only {count} entries are present: entries {count}..{checkpoint.size - 1} were removed"
+                message = f"checkpoint {latest} is signed but only {count} entries are present: entries {count}..{latest - 1} were removed"
             return [Problem(beyond_kind, count, message)]
         if tree.root(checkpoint.size) == checkpoint.root:
             matching = checkpoint.size
@@ -397,7 +399,9 @@ def _locate_insertion(
 ) -> int | None:
     """Find a position whose removal (with the original numbering and chain restored) yields the checkpoint root."""
     size = checkpoint.size
-    if size >= len(raws) + 1 or (size - first) * size > MAX_INSERTION_SEARCH_WORK:
+    # An insertion inside the checkpoint leaves at least `size` + 1 entries. When the newest entry is
+    # inside the checkpoint, nothing was inserted and the caller reports a rewrite.
+    if size >= len(raws) or (size - first) * size > MAX_INSERTION_SEARCH_WORK:
         return None
     if any(document is None for document in documents[first : size + 1]):
         return None

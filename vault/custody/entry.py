@@ -155,7 +155,10 @@ def check_entry_fields(actor: str, action: str, case_id: str | None, item_id: st
         _check_json_value(value, name)
     if not isinstance(details, dict):
         raise InvalidInput(f"entry details must be a JSON object, got {type(details).__name__}")
-    _check_json_value(details, "details")
+    try:
+        _check_json_value(details, "details")
+    except RecursionError:
+        raise InvalidInput("entry details are nested too deeply to serialize: flatten them to a few levels") from None
 
 
 # I-JSON (RFC 7493) integers, which RFC 8785 requires: at most 2**53 - 1 in magnitude.
@@ -208,11 +211,24 @@ _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _SIXTEEN_DIGITS = b"0" * 16
 
 
+def _raise_field_error(document: dict[str, Any]) -> None:
+    """Raise InvalidInput naming the first of actor, action, case, item and details that the writer would reject."""
+    for name in ("actor", "action"):
+        if not isinstance(document[name], str) or not document[name]:
+            raise InvalidInput(f"invalid entry {name} {document[name]!r}: expected a non-empty string")
+    for name in ("case", "item"):
+        if document[name] is not None and not isinstance(document[name], str):
+            raise InvalidInput(f"invalid entry {name} id {document[name]!r}: expected a string or null")
+    raise InvalidInput(f"invalid entry details of type {type(document['details']).__name__}: expected a JSON object")
+
+
 def parse_entry(raw: bytes) -> dict[str, Any]:
     """Decode stored entry bytes and check that they are a well-formed canonical entry.
 
-    Raises InvalidInput when the bytes are not UTF-8 JSON, lack or add keys, or
-    differ from their own RFC 8785 form (which means they were edited by hand).
+    Raises InvalidInput when the bytes are not UTF-8 JSON, are nested too deeply
+    to decode, lack or add keys, hold a field that `canonical_entry` would not
+    write, or differ from their own RFC 8785 form (which means they were edited
+    by hand).
     """
     decoder = _STRICT_DECODER if _SIXTEEN_DIGITS in raw.translate(_DIGITS_TO_ZERO) else _FAST_DECODER
     try:
@@ -220,20 +236,34 @@ def parse_entry(raw: bytes) -> dict[str, Any]:
         document, _end = decoder.raw_decode(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as error:
         raise InvalidInput(f"entry bytes are not UTF-8 JSON with integer numbers: {error}") from error
+    except RecursionError:
+        # Only an edited entry is nested this deeply, because canonical_entry rejects such details.
+        raise InvalidInput("entry bytes are JSON nested too deeply to decode") from None
     if not isinstance(document, dict):
         raise InvalidInput("entry bytes are not a JSON object")
     if document.keys() != ENTRY_KEYS:
         missing = sorted(ENTRY_KEYS - document.keys())
         extra = sorted(document.keys() - ENTRY_KEYS)
         raise InvalidInput(f"entry keys differ from the format: missing {missing}, unexpected {extra}")
-    if document["version"] != ENTRY_VERSION:
-        raise InvalidInput(f"unsupported entry version {document['version']!r}; this vault reads version {ENTRY_VERSION}")
+    version = document["version"]
+    # JSON true decodes to True, which equals 1 in Python.
+    if isinstance(version, bool) or version != ENTRY_VERSION:
+        raise InvalidInput(f"unsupported entry version {version!r}; this vault reads version {ENTRY_VERSION}")
     index = document["index"]
     if isinstance(index, bool) or not isinstance(index, int) or index < 0:
         raise InvalidInput(f"invalid entry index {index!r}")
     _check_time_text(document["time"])
     if not isinstance(document["prev"], str) or not _HASH_PATTERN.match(document["prev"]):
         raise InvalidInput(f"invalid previous-entry hash {document['prev']!r}")
+    # The field types check_entry_fields enforces on the writer, in one expression because it runs
+    # for every entry verified. The decoder has already rejected floats and out-of-range integers.
+    actor, action, case, item = document["actor"], document["action"], document["case"], document["item"]
+    if not (
+        isinstance(actor, str) and actor and isinstance(action, str) and action
+        and (case is None or isinstance(case, str)) and (item is None or isinstance(item, str))
+        and isinstance(document["details"], dict)
+    ):
+        _raise_field_error(document)
     try:
         canonical = canonical_json(document)
     except rfc8785.CanonicalizationError as error:

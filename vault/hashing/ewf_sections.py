@@ -287,10 +287,18 @@ def _decode_chunk(stored: bytes, chunk: _Chunk, chunk_size: int, number: int) ->
     if len(stored) != chunk.size:
         raise EwfFormatError(f"chunk {number} runs past the end of segment {chunk.segment + 1}")
     if chunk.compressed:
+        # A chunk contains at most chunk_size bytes of media, so inflating one byte more is enough to tell a
+        # damaged or crafted stream. Unbounded, 1 KiB of such a stream can inflate to 1 MiB in memory.
+        inflater = zlib.decompressobj()
         try:
-            return zlib.decompress(stored)
+            data = inflater.decompress(stored, chunk_size + 1)
         except zlib.error as error:
             raise EwfFormatError(f"chunk {number} is corrupt: {error}") from error
+        if len(data) > chunk_size:
+            raise EwfFormatError(f"chunk {number} inflates to more than the chunk size of {chunk_size} bytes")
+        if not inflater.eof:
+            raise EwfFormatError(f"chunk {number} is corrupt: its zlib stream is incomplete")
+        return data
     data_size = min(chunk_size, len(stored) - 4)
     data, checksum = stored[:data_size], stored[data_size : data_size + 4]
     if data_size <= 0 or zlib.adler32(data) != struct.unpack("<I", checksum)[0]:
