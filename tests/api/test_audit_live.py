@@ -48,6 +48,20 @@ def test_live_audit_passes_on_intact_vault(running_vault, manifest):
     assert verdict["stored_checkpoints"] >= 1
 
 
+def test_live_audit_counts_each_checkpoint_once(running_vault, manifest):
+    for _ in range(2):  # at least two checkpoints, so counting both sets would exceed the bound below
+        _activity(running_vault, manifest["dfvfs/image.dd"].path)
+
+    result = running_vault.cli("audit", "verify", "--live", "--key", running_vault.vault.ledger.verifier_key, "--json",
+                               user="auditor.carol")
+
+    verdict = json.loads(result.stdout)
+    assert verdict["storage_checkpoint_count"] == verdict["stored_checkpoints"]
+    # Every database checkpoint is also written to storage, so the database count cannot be
+    # larger, give or take one signed while the audit ran. Counting both sets as one doubled it.
+    assert 1 <= verdict["checkpoint_count"] <= verdict["storage_checkpoint_count"] + 1
+
+
 def test_rolled_back_database_refused_and_named(tmp_path, make_s3_settings, manifest):
     s3 = make_s3_settings("ev-rollback")
     data_dir = tmp_path / "vault"

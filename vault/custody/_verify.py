@@ -159,7 +159,8 @@ def _verify_log(
     all_checkpoints = checkpoints + stored
     return AuditVerdict(
         entry_count=count,
-        checkpoint_count=len(checkpoint_notes) + len(storage_notes),
+        checkpoint_count=len(checkpoint_notes),
+        storage_checkpoint_count=len(storage_notes),
         latest_checkpoint_size=max((cp.size for cp in all_checkpoints), default=None),
         entries_intact=entries_intact,
         chain_intact=chain_intact,

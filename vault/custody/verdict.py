@@ -38,6 +38,8 @@ class AuditVerdict:
 
     `consistent_with_trusted` is None when no trusted checkpoint was given.
     `problems` lists every finding in the order the steps found them.
+    `checkpoint_count` counts the log's own checkpoints (bundle or database),
+    `storage_checkpoint_count` those read from independent WORM storage.
     """
 
     entry_count: int
@@ -49,6 +51,7 @@ class AuditVerdict:
     checkpoint_signature_valid: bool
     consistent_with_trusted: bool | None
     problems: tuple[Problem, ...]
+    storage_checkpoint_count: int = 0
 
     @property
     def ok(self) -> bool:
@@ -74,6 +77,7 @@ class AuditVerdict:
             "ok": self.ok,
             "entry_count": self.entry_count,
             "checkpoint_count": self.checkpoint_count,
+            "storage_checkpoint_count": self.storage_checkpoint_count,
             "latest_checkpoint_size": self.latest_checkpoint_size,
             "entries_intact": self.entries_intact,
             "chain_intact": self.chain_intact,
