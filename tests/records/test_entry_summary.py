@@ -29,3 +29,21 @@ def test_fallback_has_no_python_spellings() -> None:
     assert summary == "user=bob, active=yes, label=none"
     assert "None" not in summary
     assert "True" not in summary
+
+
+def test_physical_verification_reads_as_intact() -> None:
+    details = {"kind": "physical", "records_intact": True, "chain_intact": True, "problems": [],
+               "registration_entry": 12, "location": "evidence room A", "seal": None}
+
+    summary = summarize_entry("item.verified", details)
+
+    assert summary == "physical item: ledger record intact (at evidence room A, seal none); no stored bytes to re-hash"
+
+
+def test_physical_verification_failure_names_problem() -> None:
+    details = {"kind": "physical", "records_intact": False, "chain_intact": True,
+               "problems": ["database location 'x' differs from physical.registered entry #12"]}
+
+    summary = summarize_entry("item.verified", details)
+
+    assert summary == "FAILED: database location 'x' differs from physical.registered entry #12"

@@ -27,7 +27,7 @@ def _fetch(client: VaultClient) -> tuple[list[bytes], list[bytes], str]:
     return entries, notes, key
 
 
-def _read_key(key: str) -> str:
+def read_verifier_key(key: str) -> str:
     path = Path(key)
     if path.is_file():
         return path.read_text(encoding="utf-8").strip()
@@ -96,7 +96,7 @@ def register(app: typer.Typer) -> None:
         """Recompute every leaf, chain link and Merkle root and check the checkpoint signatures; exit 1 on any failure."""
         from vault.custody.audit import export_bundle, verify_bundle
 
-        verifier_key = _read_key(key)
+        verifier_key = read_verifier_key(key)
         trusted = trusted_checkpoint.read_bytes() if trusted_checkpoint else None
         if live:
             with VaultClient() as client, tempfile.TemporaryDirectory() as scratch:

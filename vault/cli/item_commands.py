@@ -29,6 +29,9 @@ def _progress() -> Progress:
 
 
 def _render_item(item: dict) -> None:
+    if item.get("kind") == "physical":
+        _render_physical_item(item)
+        return
     names = ", ".join(f["name"] for f in item["files"])
     typer.echo(f"item {item['id']}  ({item['status']})")
     typer.echo(f"  case: {item['case']}")
@@ -56,6 +59,24 @@ def _render_item(item: dict) -> None:
         typer.secho(f"  warning: {warning}", fg="yellow")
 
 
+def _render_physical_item(item: dict) -> None:
+    details = item.get("physical_details") or {}
+    typer.echo(f"item {item['id']}  ({item['status']}, physical item: no stored bytes)")
+    typer.echo(f"  case: {item['case']}")
+    typer.echo(f"  description: {item.get('description') or 'not recorded'}")
+    typer.echo(f"  location: {details.get('location') or 'not recorded'}")
+    typer.echo(f"  seal: {details.get('seal') or 'none recorded'}")
+    identifiers = details.get("identifiers") or {}
+    if identifiers:
+        typer.echo("  identifiers: " + ", ".join(f"{key}={value}" for key, value in identifiers.items()))
+    if item.get("registration_entry") is not None:
+        moves = item.get("moves") or 0
+        typer.echo(f"  registered: ledger entry #{item['registration_entry']}; {moves} move{'' if moves == 1 else 's'} recorded since")
+    typer.echo(f"  kept until: {item['retain_until']} (disposal is refused before then); legal hold: {'on' if item['legal_hold'] else 'off'}")
+    for problem in item.get("record_problems") or []:
+        typer.secho(f"  problem: {problem}", fg="red")
+
+
 def _body(paths: list[Path], progress: Progress, task) -> Iterator[bytes]:
     for path in paths:
         with path.open("rb") as handle:
@@ -80,6 +101,23 @@ def _acquisition_record(path: Path | None) -> dict | None:
     return document
 
 
+def _require_complete_ewf_set(last: Path) -> None:
+    """Raise InvalidInput when the last EWF segment given is followed by another, before any byte is sent.
+
+    Evidence is stored under COMPLIANCE retention, so an incomplete set
+    uploaded by mistake would stay locked, flagged, for the whole retention period.
+    """
+    from vault.hashing.segment_ends import missing_next_segment
+
+    missing = missing_next_segment(last)
+    if missing is None:
+        return
+    raise InvalidInput(
+        f"incomplete EWF set: {last.name} ends with a 'next' section, so segment {missing} must follow it; "
+        "pass all segments of the set, or --allow-incomplete to store it as it is (flagged, under retention)"
+    )
+
+
 def _digests(values: list[str]) -> tuple[Digest, ...]:
     return tuple(Digest.parse(v) for v in values)
 
@@ -100,6 +138,8 @@ def register(app: typer.Typer) -> None:
                                                    "source device, tool, method, write blocker, hashes, read errors, completed."),
         md5: bool = typer.Option(False, "--md5", help="Also compute MD5 on the server."),
         sha1: bool = typer.Option(False, "--sha1", help="Also compute SHA-1 on the server."),
+        allow_incomplete: bool = typer.Option(False, "--allow-incomplete", help="Upload an EWF set whose last segment "
+                                              "given is not the last of the set; the item is stored and flagged."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Stream evidence into the vault as one item; the server hashes it and stores it write-once."""
@@ -107,6 +147,8 @@ def register(app: typer.Typer) -> None:
 
         segment_set = order_segments(files)
         ordered = list(segment_set.paths)
+        if segment_set.kind == "ewf" and not allow_incomplete:
+            _require_complete_ewf_set(ordered[-1])
         if ordered != list(files):
             typer.echo("uploading in segment order: " + ", ".join(p.name for p in ordered), err=True)
         for warning in segment_set.warnings:
@@ -166,6 +208,10 @@ def register(app: typer.Typer) -> None:
             verdict = client.json("POST", f"/v1/items/{item_id}/verify")
 
         def render(v: dict) -> None:
+            for note in v.get("notes") or []:
+                typer.echo(note)
+            if v.get("kind") == "physical":
+                typer.echo(f"records: {'match the ledger' if v['records_intact'] else 'DIFFER FROM THE LEDGER'}")
             for f in v["files"]:
                 state = "intact" if f["bytes_intact"] and f["merkle_intact"] and f["leaves_intact"] else "ALTERED"
                 typer.echo(f"file {f['file_no']} {f['name']}: bytes {state}  {f['computed_sha256']}  retention {f['retention_mode']} until {f['retain_until']}")
@@ -248,15 +294,29 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def log(
-        target: str = typer.Argument(..., help="Item id, or the word 'proof' followed by an entry number."),
-        entry: Optional[int] = typer.Argument(None, help="With 'proof': the ledger entry number."),
+        target: str = typer.Argument(..., help="Item id; or 'proof' followed by an entry number; or 'verify-proof' "
+                                     "followed by a receipt file."),
+        argument: Optional[str] = typer.Argument(None, metavar="[ENTRY|RECEIPT_FILE]", help="With 'proof': the ledger "
+                                                 "entry number. With 'verify-proof': a receipt written by 'log proof'."),
+        key: Optional[str] = typer.Option(None, "--key", help="With 'verify-proof': the log's verifier key, or a file "
+                                          "holding it (key.vkey). Take it from a source you trust, not from the receipt."),
+        entry_file: Optional[Path] = typer.Option(None, "--entry", exists=True, dir_okay=False, help="With 'verify-proof': "
+                                                  "a file with the entry's bytes exactly as the ledger stores them, "
+                                                  "proven in place of the bytes the receipt carries."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
-        """Show an item's custody timeline, or with 'proof ENTRY' print a tlog-proof receipt for one entry."""
+        """Show an item's custody timeline. 'proof ENTRY' prints a tlog-proof receipt for one entry, and
+        'verify-proof RECEIPT_FILE --key KEY' checks a receipt offline (exit 1 when it fails)."""
+        if target == "verify-proof":
+            from vault.cli.proof_command import verify_proof
+
+            verify_proof(argument, key, entry_file, as_json)
+            return
+        if key is not None or entry_file is not None:
+            raise InvalidInput("--key and --entry belong to: evidence-vault log verify-proof RECEIPT_FILE --key KEY")
         with VaultClient() as client:
             if target == "proof":
-                if entry is None:
-                    raise InvalidInput("missing entry number: evidence-vault log proof ENTRY")
+                entry = _entry_number(argument)
                 text = client.request("GET", f"/v1/ledger/entries/{entry}/proof").text
                 emit({"entry": entry, "proof": text}, as_json, lambda r: typer.echo(r["proof"], nl=False))
                 return
@@ -264,9 +324,22 @@ def register(app: typer.Typer) -> None:
         emit(timeline, as_json, _render_timeline)
 
 
+def _entry_number(argument: str | None) -> int:
+    if argument is None:
+        raise InvalidInput("missing entry number: evidence-vault log proof ENTRY")
+    try:
+        return int(argument)
+    except ValueError:
+        raise InvalidInput(f"invalid entry number {argument!r}: give the number shown after '#' in 'evidence-vault log ITEM'") from None
+
+
 def _render_timeline(timeline: dict) -> None:
     item = timeline["item"]
-    typer.echo(f"custody of item {item['id']} ({', '.join(f['name'] for f in item['files'])}), case {item['case']}")
+    if item.get("kind") == "physical":
+        contents = f"physical: {item.get('description')}"
+    else:
+        contents = ", ".join(f["name"] for f in item["files"])
+    typer.echo(f"custody of item {item['id']} ({contents}), case {item['case']}")
     for e in timeline["entries"]:
         summary = summarize_entry(e["action"], e["details"])
         typer.echo(f"#{e['index']:<6} {e['time']}  {e['actor']:<16} {e['action']:<18} {summary}")

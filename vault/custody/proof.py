@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from vault.custody.checkpoint import SignedCheckpoint, open_checkpoint
+from vault.custody.note import VerifierKey
 from vault.errors import ProofError
 from vault.hashing.merkle import HASH_SIZE, hash_leaf, verify_inclusion
 
@@ -72,6 +73,68 @@ def parse_receipt(text: str) -> Receipt:
             raise ProofError(f"proof hash {line!r} is {len(node)} bytes, expected {HASH_SIZE}")
         nodes.append(node)
     return Receipt(index, tuple(nodes), note.encode("utf-8"), extra)
+
+
+@dataclass(frozen=True)
+class ReceiptVerdict:
+    """The result of `check_receipt`, one verdict per step.
+
+    `entry` is the bytes that were proven (given, or from the `extra` line).
+    `checkpoint` is None unless its signature verified.
+    """
+
+    receipt: Receipt | None
+    checkpoint: SignedCheckpoint | None
+    checkpoint_signed: bool
+    entry_included: bool
+    entry: bytes | None
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.checkpoint_signed and self.entry_included
+
+
+def check_receipt(text: str, verifier_key: str, entry: bytes | None = None) -> ReceiptVerdict:
+    """Verify a receipt offline, step by step, and return a verdict for each step.
+
+    Steps:
+    1. Parse the proof text.
+    2. Verify the checkpoint signature with the log's verifier key.
+    3. Take the entry bytes from `entry`, else from the `extra` line.
+    4. Check the inclusion proof of SHA-256(0x00 || entry) against the checkpoint root.
+    A step runs only when the ones before it passed. Raises InvalidInput for
+    a malformed `verifier_key`; a bad receipt gives a failing verdict instead.
+    """
+    VerifierKey.parse(verifier_key)
+
+    # 1. Parse.
+    try:
+        receipt = parse_receipt(text)
+    except ProofError as error:
+        return ReceiptVerdict(None, None, False, False, entry, (f"receipt is malformed: {error.message}",))
+
+    # 2. Checkpoint signature.
+    try:
+        checkpoint = open_checkpoint(receipt.checkpoint_note, verifier_key)
+    except ProofError as error:
+        return ReceiptVerdict(receipt, None, False, False, entry, (f"checkpoint not trusted: {error.message}",))
+
+    # 3. Entry bytes.
+    data = entry if entry is not None else receipt.extra
+    if data is None:
+        return ReceiptVerdict(receipt, checkpoint, True, False, None,
+                              ("receipt carries no entry bytes; pass the entry to verify",))
+    if entry is not None and receipt.extra is not None and receipt.extra != entry:
+        return ReceiptVerdict(receipt, checkpoint, True, False, entry, ("entry bytes differ from the ones carried in the proof",))
+
+    # 4. Inclusion.
+    try:
+        verify_inclusion(hash_leaf(data), receipt.index, checkpoint.size, list(receipt.proof), checkpoint.root)
+    except ProofError as error:
+        return ReceiptVerdict(receipt, checkpoint, True, False, data,
+                              (f"entry #{receipt.index} is not proven in the checkpoint of size {checkpoint.size}: {error.message}",))
+    return ReceiptVerdict(receipt, checkpoint, True, True, data, ())
 
 
 def verify_receipt(text: str, verifier_key: str, entry: bytes | None = None) -> tuple[Receipt, SignedCheckpoint]:

@@ -18,6 +18,9 @@ class ReportData:
       merkle_root, leaf_size, declared or declared_hashes, media or
       media_hashes, container_check (text or mapping), warnings (list of
       text), empty, bucket, retention_mode, retain_until, legal_hold.
+      A physical item (`kind` "physical") has no files or hashes; it has
+      physical_details (location, seal, identifiers), registration_entry,
+      moves and record_problems instead.
       Declared hashes are those of the acquisition, and media hashes those of
       the media inside a container. Both are a list of digests, or a mapping
       of label to one digest or a list of digests.

@@ -82,6 +82,10 @@ def _is_empty(item: Mapping[str, Any]) -> bool:
     return bool(item.get("empty")) or item.get("size") == 0
 
 
+def _is_physical(item: Mapping[str, Any]) -> bool:
+    return item.get("kind") == "physical"
+
+
 def _write_title(pdf: ReportPDF, data: ReportData, generated_at: str) -> None:
     item = data.item
     pdf.title_block(
@@ -112,6 +116,9 @@ def _write_case(pdf: ReportPDF, case: Mapping[str, Any]) -> None:
 
 def _write_item(pdf: ReportPDF, item: Mapping[str, Any]) -> None:
     pdf.section("2. Evidence item")
+    if _is_physical(item):
+        _write_physical_item(pdf, item)
+        return
     size_text = fmt.byte_size(item.get("size"))
     if _is_empty(item):
         size_text += " (EMPTY FILE)"
@@ -125,6 +132,31 @@ def _write_item(pdf: ReportPDF, item: Mapping[str, Any]) -> None:
         ("Retained until", Cell(fmt.utc_time(item.get("retain_until")))),
         ("Legal hold", Cell(fmt.yes_no(item.get("legal_hold")))),
     ])
+
+
+def _write_physical_item(pdf: ReportPDF, item: Mapping[str, Any]) -> None:
+    details = item.get("physical_details") or {}
+    identifiers = details.get("identifiers") or {}
+    registration = item.get("registration_entry")
+    moves = item.get("moves") or 0
+    rows = [
+        ("Item id", Cell(fmt.plain(item.get("id")), mono=True)),
+        ("Kind", Cell("physical item: the vault holds its custody record, no stored bytes")),
+        ("Description", Cell(fmt.plain(item.get("description")))),
+        ("Status", Cell(fmt.plain(item.get("status")))),
+        ("Storage location", Cell(fmt.plain(details.get("location")))),
+        ("Seal", Cell(details.get("seal") or "none recorded")),
+    ]
+    rows.extend((f"Identifier: {key}", Cell(fmt.plain(value))) for key, value in identifiers.items())
+    if registration is not None:
+        rows.append(("Registered", Cell(f"ledger entry #{registration}; {moves} move(s) recorded since, see section 6")))
+    rows.extend([
+        ("Kept until", Cell(fmt.utc_time(item.get("retain_until")) + " (disposal is refused before then)")),
+        ("Legal hold", Cell(fmt.yes_no(item.get("legal_hold")))),
+    ])
+    pdf.key_values(rows)
+    for problem in item.get("record_problems") or []:
+        pdf.alert(f"The database disagrees with the ledger: {fmt.plain(problem)}")
 
 
 def _server_digests(item: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -148,6 +180,10 @@ def _comparison(declared: str, computed: list[str]) -> str:
 
 def _write_hashes(pdf: ReportPDF, item: Mapping[str, Any]) -> None:
     pdf.section("3. Hashes")
+    if _is_physical(item):
+        pdf.paragraph("A physical item has no stored bytes, so the vault computed no hashes of it. "
+                      "An image taken from it is stored as a separate item with its own report.")
+        return
     pdf.paragraph(
         "The vault computes its own hashes while it stores the bytes. Hashes declared at acquisition "
         "(by the imaging tool or the analyst) are compared with them, never used in their place."
@@ -185,6 +221,8 @@ def _write_checks(pdf: ReportPDF, item: Mapping[str, Any]) -> None:
     check_rows = fmt.mapping_rows(item.get("container_check"))
     if check_rows:
         pdf.key_values([(label, Cell(value)) for label, value in check_rows])
+    elif _is_physical(item):
+        pdf.paragraph("Container check: not applicable to a physical item.")
     else:
         pdf.paragraph("Container check: not recorded.")
 
@@ -199,6 +237,10 @@ def _write_checks(pdf: ReportPDF, item: Mapping[str, Any]) -> None:
 
 def _write_files(pdf: ReportPDF, item: Mapping[str, Any], files: list[dict]) -> None:
     pdf.section("5. Files and storage")
+    if not files and _is_physical(item):
+        pdf.paragraph("No stored files: this is a physical item. Its storage location and seal are in section 2, "
+                      "and every move is in the timeline.")
+        return
     pdf.paragraph(
         "Each file is stored as a write-once object version under S3 Object Lock. Object keys are made "
         "by the vault, never from file names, and the original name is kept exactly as received."
@@ -307,5 +349,8 @@ def _write_verification(pdf: ReportPDF, data: ReportData) -> None:
         "leaf size shown, with leaf hash SHA-256(0x00 || chunk) and node hash SHA-256(0x01 || left || "
         "right), in the tree shape of RFC 9162.",
     ]
+    if _is_physical(data.item):
+        steps[3] = ("4. The evidence. This item is physical, so the vault stores none of its bytes. Compare the item, "
+                    "its seal and its storage location with section 2, and each move with the timeline.")
     for step in steps:
         pdf.paragraph(step)

@@ -30,7 +30,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from vault.custody.access_models import ApiToken, CaseMembership, DenialCounter, User
@@ -47,6 +47,7 @@ SYSTEM_ACTOR = "system"
 FIRST_ADMIN_NAME = "admin"
 FIRST_ADMIN_TOKEN_FILE = "admin-token"
 MAX_OBJECT_ID = 200
+ITEM_ID_LENGTH = 36  # a UUID in its text form, as `items.id` stores it
 
 USER_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _TOKEN = re.compile(rf"^{TOKEN_PREFIX}_([0-9a-f]{{32}})_([A-Za-z0-9_-]{{43}})$")
@@ -394,14 +395,18 @@ def authorize(vault, principal: Principal, permission: Permission, *, case_id: s
     2. With `case_id`: the caller must be a member of the case, or an outside
        examiner with an unexpired, unrevoked expert grant naming `item_id`.
        Otherwise `hidden_as` is raised: the error a missing object gets.
-    Each refusal is recorded (see `record_denial`).
+    Each refusal is recorded (see `record_denial`). A role refusal on an existing
+    item is recorded on that item and its case, so it shows in the item's timeline
+    and report; the caller's answer stays the same whether the item exists or not.
     """
     subject = object_id or item_id or case_id or "-"
 
     # 1. Role.
     if not principal.may(permission):
         reason = f"role {principal.role.value} does not include {permission.value}"
-        record_denial(vault, principal, permission.value, subject, reason=reason)
+        scope_case_id, scope_item_id = _item_scope(vault, item_id or object_id)
+        record_denial(vault, principal, permission.value, subject, case_id=case_id or scope_case_id,
+                      item_id=scope_item_id, reason=reason)
         raise PermissionDenied(_permission_denied_message(principal.role, permission))
     if case_id is None:
         return
@@ -412,6 +417,22 @@ def authorize(vault, principal: Principal, permission: Permission, *, case_id: s
     record_denial(vault, principal, permission.value, subject, case_id=case_id, item_id=item_id,
                   reason="not a member of the case and no unexpired grant for the item")
     raise hidden_as or NotFound(f"{subject!r} not found")
+
+
+def _item_scope(vault, object_id: str | None) -> tuple[str | None, str | None]:
+    """Return (case id, item id) when `object_id` names an existing item, else (None, None).
+
+    A database error is logged and gives (None, None), so it cannot change the refusal.
+    """
+    if not object_id or len(object_id) > ITEM_ID_LENGTH:
+        return None, None
+    try:
+        with Session(vault.engine) as session:
+            case_id = session.scalar(select(Item.case_id).where(Item.id == object_id))
+    except SQLAlchemyError as error:
+        log.error("access.denial_item_lookup_failed object=%s error=%s", object_id, error)
+        return None, None
+    return (case_id, object_id) if case_id is not None else (None, None)
 
 
 def _permission_denied_message(role: Role, permission: Permission) -> str:

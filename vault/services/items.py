@@ -65,6 +65,7 @@ def file_to_dict(record: ItemFile, bucket: str) -> dict:
 
 
 def item_to_dict(item: Item, case: Case, files: list[ItemFile], bucket: str) -> dict:
+    physical = item.kind == "physical"
     return {
         "id": item.id,
         "case": case.reference,
@@ -84,12 +85,14 @@ def item_to_dict(item: Item, case: Case, files: list[ItemFile], bucket: str) -> 
         "container_check": item.container_check,
         "declared_hashes": item.declared_hashes or {},
         "warnings": item.warnings or [],
-        "retention_mode": "COMPLIANCE",
+        # A physical item has no object under S3 Object Lock; its retain-until date only blocks disposal.
+        "retention_mode": None if physical else "COMPLIANCE",
         "retain_until": _iso(item.retain_until),
         "legal_hold": bool(item.legal_hold),
         "created_at": _iso(item.created_at),
         "created_by": item.created_by,
         "files": [file_to_dict(f, bucket) for f in files],
+        **({"physical_details": dict(item.physical_details or {})} if physical else {}),
     }
 
 
@@ -113,6 +116,8 @@ def get_item_record(vault, item_id: str) -> dict:
     with Session(vault.engine) as session:
         item, case, files = _load(session, item_id)
         record = item_to_dict(item, case, files, vault.store.settings.bucket)
+    if record["kind"] == "physical":
+        return _anchor_to_registration(vault, record)
     return _anchor_to_intake(vault, record)
 
 
@@ -152,6 +157,54 @@ def _anchor_to_intake(vault, record: dict) -> dict:
         problems.append(f"item sha256 in the database {record['sha256']} differs from intake entry #{intake.index} ({recorded_sha256})")
         record["sha256"] = recorded_sha256
     record["intake_entry"] = intake.index
+    record["record_problems"] = problems
+    return record
+
+
+def _anchor_to_registration(vault, record: dict) -> dict:
+    """Replace a physical item's description, location and seal with what the ledger recorded.
+
+    A physical item has no intake entry: `physical.registered` creates it, and
+    each `physical.moved` entry changes its location and seal. The ledger's
+    values win, and every database value that disagrees is listed in `record_problems`.
+    """
+    problems: list[str] = []
+    entries = vault.ledger.entries(item_id=record["id"])
+    registration = next((e for e in entries if e.action == "physical.registered"), None)
+    record["intake_entry"] = None
+    if registration is None:
+        record["registration_entry"] = None
+        record["moves"] = 0
+        record["record_problems"] = [
+            f"physical item {record['id']} has no physical.registered entry in the ledger; its database rows cannot be trusted"
+        ]
+        return record
+
+    # Fold the registration and every later move into the state the ledger vouches for.
+    recorded = registration.details
+    state = {"identifiers": recorded.get("identifiers") or {}, "location": recorded.get("location"), "seal": recorded.get("seal")}
+    moves = [e for e in entries if e.action == "physical.moved" and e.index > registration.index]
+    for move in moves:
+        if move.details.get("from") != state["location"]:
+            problems.append(f"physical.moved entry #{move.index} moved the item from {move.details.get('from')!r}, "
+                            f"but the ledger last recorded it at {state['location']!r}")
+        state["location"] = move.details.get("to")
+        state["seal"] = move.details.get("seal_after")
+
+    stored = record.get("physical_details") or {}
+    last_place = moves[-1] if moves else registration
+    for field in ("location", "seal", "identifiers"):
+        if stored.get(field) != state[field]:
+            source = registration if field == "identifiers" else last_place
+            problems.append(f"database {field} {stored.get(field)!r} differs from {source.action} entry #{source.index}, "
+                            f"which recorded {state[field]!r}")
+    if record["description"] != recorded.get("description"):
+        problems.append(f"database description {record['description']!r} differs from physical.registered entry "
+                        f"#{registration.index}, which recorded {recorded.get('description')!r}")
+        record["description"] = recorded.get("description")
+    record["physical_details"] = {**stored, **state}
+    record["registration_entry"] = registration.index
+    record["moves"] = len(moves)
     record["record_problems"] = problems
     return record
 
@@ -229,16 +282,25 @@ class FileVerdict:
 
 @dataclass(frozen=True)
 class ItemVerdict:
+    """The result of `verify_item`, with one verdict per kind of check.
+
+    `bytes_intact` is None for a physical item, which has no stored bytes.
+    `records_intact` is False when the database rows disagree with the ledger.
+    """
+
     item_id: str
     files: tuple[FileVerdict, ...]
-    bytes_intact: bool
+    bytes_intact: bool | None
     chain_intact: bool
     ledger: dict
     problems: tuple[str, ...]
+    kind: str = "digital"
+    records_intact: bool = True
+    notes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return self.bytes_intact and self.chain_intact
+        return self.bytes_intact is not False and self.records_intact and self.chain_intact
 
     def to_dict(self) -> dict:
         return {**asdict(self), "ok": self.ok}
@@ -255,6 +317,8 @@ def verify_item(vault, item_id: str, principal: Principal) -> ItemVerdict:
     5. Record the verification and its result as a custody entry.
     """
     record = visible_item(vault, principal, item_id, Permission.ITEM_VERIFY)
+    if record["kind"] == "physical":
+        return _verify_physical(vault, record, principal)
     problems: list[str] = []
     verdicts = []
     for entry in record["files"]:
@@ -292,15 +356,12 @@ def verify_item(vault, item_id: str, principal: Principal) -> ItemVerdict:
         )
 
     # 4. The ledger.
-    ledger_verdict = vault.ledger.verify()
-    ledger = ledger_verdict.to_dict() if hasattr(ledger_verdict, "to_dict") else asdict(ledger_verdict)
-    chain_intact = bool(ledger_verdict.ok)
-    if not chain_intact:
-        problems.extend(ledger.get("problems", []) or ["ledger verification failed"])
+    ledger, chain_intact = _verify_ledger(vault, problems)
 
     problems.extend(record["record_problems"])
     bytes_intact = not record["record_problems"] and all(v.bytes_intact and v.merkle_intact and v.leaves_intact for v in verdicts)
-    verdict = ItemVerdict(item_id, tuple(verdicts), bytes_intact, chain_intact, ledger, tuple(problems))
+    verdict = ItemVerdict(item_id, tuple(verdicts), bytes_intact, chain_intact, ledger, tuple(problems),
+                          records_intact=not record["record_problems"])
 
     # 5. Record it.
     vault.ledger.append(
@@ -312,6 +373,56 @@ def verify_item(vault, item_id: str, principal: Principal) -> ItemVerdict:
                  "files": [{"file_no": v.file_no, "sha256": v.computed_sha256, "merkle_root": v.computed_merkle_root} for v in verdicts]},
     )
     log.info("item.verified item=%s bytes_intact=%s chain_intact=%s", item_id, bytes_intact, chain_intact)
+    return verdict
+
+
+def _verify_ledger(vault, problems: list[str]) -> tuple[dict, bool]:
+    """Verify the whole ledger: entry bytes, chain links, Merkle root against the signed checkpoint."""
+    ledger_verdict = vault.ledger.verify()
+    ledger = ledger_verdict.to_dict() if hasattr(ledger_verdict, "to_dict") else asdict(ledger_verdict)
+    chain_intact = bool(ledger_verdict.ok)
+    if not chain_intact:
+        problems.extend(ledger.get("problems", []) or ["ledger verification failed"])
+    return ledger, chain_intact
+
+
+def _verify_physical(vault, record: dict, principal: Principal) -> ItemVerdict:
+    """Check what the vault stores of a physical item: its ledger record, not any bytes.
+
+    Steps:
+    1. The `physical.registered` entry exists, the `physical.moved` entries after
+       it form one chain of locations, and the database agrees with them
+       (`_anchor_to_registration` found any disagreement).
+    2. Verify the whole ledger.
+    3. Record the verification and its result as a custody entry.
+    """
+    # 1. The registration and the moves.
+    problems = list(record["record_problems"])
+    records_intact = not record["record_problems"]
+    details = record.get("physical_details") or {}
+    if record.get("registration_entry") is None:
+        checked = "it has no physical.registered entry to check"
+    else:
+        checked = (f"checked its physical.registered entry #{record['registration_entry']}, "
+                   f"{record['moves']} physical.moved entr{'y' if record['moves'] == 1 else 'ies'} and the ledger chain")
+    notes = (f"physical item: there are no stored bytes to re-hash; {checked}",)
+
+    # 2. The ledger.
+    ledger, chain_intact = _verify_ledger(vault, problems)
+    verdict = ItemVerdict(record["id"], (), None, chain_intact, ledger, tuple(problems), kind="physical",
+                          records_intact=records_intact, notes=notes)
+
+    # 3. Record it.
+    vault.ledger.append(
+        principal.name,
+        "item.verified",
+        case_id=record["case_id"],
+        item_id=record["id"],
+        details={"kind": "physical", "records_intact": records_intact, "chain_intact": chain_intact,
+                 "problems": list(problems), "registration_entry": record.get("registration_entry"),
+                 "location": details.get("location"), "seal": details.get("seal")},
+    )
+    log.info("item.verified item=%s kind=physical records_intact=%s chain_intact=%s", record["id"], records_intact, chain_intact)
     return verdict
 
 

@@ -21,7 +21,7 @@ from vault.custody.db import create_engine_for, migrate
 from vault.custody.ledger import Ledger
 from vault.custody.note import load_or_create_signer
 from vault.errors import LedgerError
-from vault.storage.objects import ObjectStore, S3Settings
+from vault.storage.objects import ObjectStore, S3Settings, round_up_to_second
 from vault.storage.seaweed import SeaweedServer, load_or_create_credentials
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,8 @@ class Vault:
         return self.settings.data_dir.resolve()
 
     def retain_until(self) -> datetime:
-        return datetime.now(timezone.utc) + timedelta(days=self.settings.retention_days)
+        """Return the default retain-until date for evidence stored now, in whole seconds as Object Lock keeps it."""
+        return round_up_to_second(datetime.now(timezone.utc) + timedelta(days=self.settings.retention_days))
 
     def report_signer(self):
         """Return the report signer, creating the local CA on first use (noted in `notices`)."""

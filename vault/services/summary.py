@@ -18,6 +18,11 @@ def summarize_entry(action: str, details: dict) -> str:
         return line + f"; retained ({details.get('retention_mode')}) until {details.get('retain_until')}"
     if action == "item.downloaded":
         return f"file {details.get('file_no')} bytes {details.get('offset')}+{details.get('length')}"
+    if action == "item.verified" and details.get("kind") == "physical":
+        if details.get("records_intact") and details.get("chain_intact"):
+            return (f"physical item: ledger record intact (at {details.get('location')}, seal {_text(details.get('seal'))}); "
+                    "no stored bytes to re-hash")
+        return "FAILED: " + "; ".join(details.get("problems", []))
     if action == "item.verified":
         return "intact" if details.get("bytes_intact") and details.get("chain_intact") else "FAILED: " + "; ".join(details.get("problems", []))
     if action == "finding":

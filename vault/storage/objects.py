@@ -106,6 +106,17 @@ def sha256_base64(data: bytes | bytearray | memoryview) -> str:
     return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
 
 
+def round_up_to_second(moment: datetime) -> datetime:
+    """Return `moment` rounded up to a whole second, the precision S3 Object Lock keeps for retain-until dates.
+
+    Rounding up, never down, keeps retention at least as long as the policy sets.
+    A date computed once this way is the same in the database, in S3 and in every output.
+    """
+    if moment.microsecond == 0:
+        return moment
+    return moment.replace(microsecond=0) + timedelta(seconds=1)
+
+
 def require_future_utc(retain_until: datetime) -> datetime:
     """Return `retain_until` in UTC, rejecting naive and past dates."""
     if retain_until.tzinfo is None:

@@ -140,7 +140,9 @@ def item_record(vault, item_id: str) -> dict:
         item = load_item(session, item_id)
         record.update({
             "custodian": item.custodian, "acquisition": item.acquisition, "employee_device": item.employee_device,
-            "privilege": item.privilege, "physical_details": item.physical_details, "derived_from": item.derived_from,
+            "privilege": item.privilege, "derived_from": item.derived_from,
             "disposed_at": iso(item.disposed_at), "disposed_by": item.disposed_by,
         })
+        # `get_item_record` already took a physical item's details from the ledger, so keep those.
+        record.setdefault("physical_details", item.physical_details)
     return record

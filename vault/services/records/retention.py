@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from vault.custody.models import ItemFile
 from vault.custody.records import RetentionPolicy
 from vault.errors import InvalidInput
+from vault.storage.objects import round_up_to_second
 from vault.services.records._common import iso, load_item, now, parse_time, refuse, require_text
 from vault.services.access import Permission, Principal
 from vault.services.records._common import check_item, check_role
@@ -89,11 +90,15 @@ def policy_for(vault, jurisdiction: str | None, classification: str | None) -> R
 
 
 def retain_until_for_case(vault, case: dict) -> datetime:
-    """Return the retain-until date for evidence taken into `case` now."""
+    """Return the retain-until date for evidence taken into `case` now, rounded up to a whole second.
+
+    S3 Object Lock keeps whole seconds, so the database, the intake entry and
+    the stored objects all carry this same value.
+    """
     policy = policy_for(vault, case.get("jurisdiction"), case.get("classification"))
     if policy is None:
         return vault.retain_until()
-    return now() + timedelta(seconds=policy.retain_seconds)
+    return round_up_to_second(now() + timedelta(seconds=policy.retain_seconds))
 
 
 def extend_retention(vault, item_id: str, until: str, reason: str, principal: Principal) -> dict:
@@ -108,7 +113,7 @@ def extend_retention(vault, item_id: str, until: str, reason: str, principal: Pr
         files = list(session.scalars(select(ItemFile).where(ItemFile.item_id == item_id).order_by(ItemFile.file_no)))
     try:
         reason = require_text(reason, "reason", "pass --reason TEXT: why the evidence must be kept longer")
-        target = parse_time(until, "retain-until date")
+        target = round_up_to_second(parse_time(until, "retain-until date"))
         if current is not None and target < current:
             raise InvalidInput(
                 f"retention of item {item_id} can only be extended: {iso(target)} is earlier than the current "
