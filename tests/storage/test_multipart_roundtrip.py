@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from vault.errors import InvalidInput
-from vault.storage.multipart import composite_sha256, part_size_for
+from vault.storage.multipart import composite_sha256, part_size_for, plan_parts
 from vault.storage.objects import ObjectStore
 
 MiB = 2**20
@@ -151,3 +151,22 @@ def test_past_retain_until_rejected(object_store: ObjectStore) -> None:
 def test_non_ascii_metadata_rejected(object_store: ObjectStore) -> None:
     with pytest.raises(InvalidInput, match="ASCII"):
         object_store.start_upload("items/unicode", one_day(), metadata={"filename": "ímynd.dd"})
+
+
+@pytest.mark.parametrize(
+    ("size", "part_size", "in_flight"),
+    [
+        (None, 8 * MiB, 4),
+        (0, 8 * MiB, 4),
+        (4 * 2**30, 8 * MiB, 4),
+        (9000 * 8 * MiB, 8 * MiB, 4),
+        (9000 * 8 * MiB + 1, 16 * MiB, 2),
+        (200 * 2**30, 32 * MiB, 1),
+        (2**40, 128 * MiB, 1),
+        (5 * 2**40, 1024 * MiB, 1),
+    ],
+)
+def test_plan_parts_by_size(size, part_size, in_flight) -> None:
+    assert plan_parts(size) == (part_size, in_flight)
+    if size:
+        assert -(-size // part_size) <= 9000

@@ -127,7 +127,7 @@ class IntakeSession:
             upload = self._files[self._current]
             if upload.writer is None:
                 metadata = {"item-id": self.item_id, "file-no": str(upload.number)}
-                upload.writer = self.vault.store.start_upload(upload.key, self._retain_until, metadata)
+                upload.writer = self.vault.store.start_upload(upload.key, self._retain_until, metadata, expected_size=upload.size)
             if upload.received < upload.size:
                 return upload
             self._current += 1  # a 0-byte file is complete as soon as it is opened

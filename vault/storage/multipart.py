@@ -27,6 +27,32 @@ MAX_CONCURRENCY = 8
 PARTS_PER_SIZE_STEP = 2000
 
 
+# Parts held in memory while they upload take at most this many bytes together.
+IN_FLIGHT_BUDGET = 32 * 2**20
+# Parts in flight for small objects: enough to keep the S3 server busy while the next part fills.
+MAX_PLANNED_IN_FLIGHT = 4
+MIN_PLANNED_PART_SIZE = 8 * 2**20
+# Parts a planned upload may use at its base size; the doubling of part_size_for covers the rest.
+PLANNED_PARTS = 9000
+
+
+def plan_parts(expected_size: int | None) -> tuple[int, int]:
+    """Return (base part size, parts in flight) for an object of `expected_size` bytes.
+
+    The part size is the smallest power-of-two multiple of 8 MiB that fits the
+    object into 9,000 parts, and the parts in flight fit into 32 MiB (at least
+    one). Memory then stays near `(in flight + 2) * part size`: 48 MiB for
+    objects up to 70 GiB, and 384 MiB for a 1 TiB image with 128 MiB parts.
+    Without a size, 8 MiB parts and doubling every 2,000 parts cover 484 GiB.
+    """
+    part_size = MIN_PLANNED_PART_SIZE
+    if expected_size is not None:
+        while part_size * PLANNED_PARTS < expected_size:
+            part_size *= 2
+    in_flight = max(1, min(MAX_PLANNED_IN_FLIGHT, IN_FLIGHT_BUDGET // part_size))
+    return part_size, in_flight
+
+
 def part_size_for(part_number: int, base_size: int) -> int:
     """Return the size of part `part_number` (1-based): `base_size`, doubled every 2,000 parts."""
     return base_size * 2 ** ((part_number - 1) // PARTS_PER_SIZE_STEP)

@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 LOCK_MODE = "COMPLIANCE"
-DEFAULT_PART_SIZE = 16 * 2**20
 MIN_PART_SIZE = 5 * 2**20  # S3 minimum for every part but the last
 MAX_PARTS = 10_000
 CANARY_PREFIX = "canary/"
@@ -266,14 +265,20 @@ class ObjectStore:
         key: str,
         retain_until: datetime,
         metadata: dict[str, str] | None = None,
-        part_size: int = DEFAULT_PART_SIZE,
-        concurrency: int = 2,
+        part_size: int | None = None,
+        concurrency: int | None = None,
+        expected_size: int | None = None,
     ) -> MultipartWriter:
         """Begin a multipart upload of one object version under COMPLIANCE retention until `retain_until`.
 
+        Without `part_size` and `concurrency`, both come from `plan_parts(expected_size)`.
         See `MultipartWriter` for what the returned writer checks and guarantees.
         """
-        from vault.storage.multipart import MultipartWriter
+        from vault.storage.multipart import MultipartWriter, plan_parts
+
+        planned_size, planned_in_flight = plan_parts(expected_size)
+        part_size = planned_size if part_size is None else part_size
+        concurrency = planned_in_flight if concurrency is None else concurrency
 
         metadata = metadata or {}
         for name, value in metadata.items():
