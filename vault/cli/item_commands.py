@@ -101,14 +101,18 @@ def _acquisition_record(path: Path | None) -> dict | None:
     return document
 
 
-def _require_complete_ewf_set(last: Path) -> None:
-    """Raise InvalidInput when the last EWF segment given is followed by another, before any byte is sent.
+def _require_complete_ewf_set(last: Path, gaps: tuple[str, ...]) -> None:
+    """Raise InvalidInput when segments are missing before or between those given, or the last one given
+    is followed by another, before any byte is sent.
 
     Evidence is stored under COMPLIANCE retention, so an incomplete set
     uploaded by mistake would stay locked, flagged, for the whole retention period.
     """
     from vault.hashing.segment_ends import missing_next_segment
 
+    if gaps:
+        raise InvalidInput(f"incomplete EWF set: {gaps[0]}; pass all segments of the set, or --allow-incomplete "
+                           "to store it as it is (flagged, under retention)")
     missing = missing_next_segment(last)
     if missing is None:
         return
@@ -116,6 +120,12 @@ def _require_complete_ewf_set(last: Path) -> None:
         f"incomplete EWF set: {last.name} ends with a 'next' section, so segment {missing} must follow it; "
         "pass all segments of the set, or --allow-incomplete to store it as it is (flagged, under retention)"
     )
+
+
+def _require_stored_files(item: dict) -> None:
+    if item.get("kind") == "physical":
+        raise InvalidInput(f"item {item['id']} is a physical item and has no stored files to download or prove; "
+                           f"see its location and seal with: evidence-vault show {item['id']}")
 
 
 def _digests(values: list[str]) -> tuple[Digest, ...]:
@@ -138,8 +148,8 @@ def register(app: typer.Typer) -> None:
                                                    "source device, tool, method, write blocker, hashes, read errors, completed."),
         md5: bool = typer.Option(False, "--md5", help="Also compute MD5 on the server."),
         sha1: bool = typer.Option(False, "--sha1", help="Also compute SHA-1 on the server."),
-        allow_incomplete: bool = typer.Option(False, "--allow-incomplete", help="Upload an EWF set whose last segment "
-                                              "given is not the last of the set; the item is stored and flagged."),
+        allow_incomplete: bool = typer.Option(False, "--allow-incomplete", help="Upload an EWF set that lacks segments "
+                                              "(after, before or between those given); the item is stored and flagged."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Stream evidence into the vault as one item; the server hashes it and stores it write-once."""
@@ -148,7 +158,7 @@ def register(app: typer.Typer) -> None:
         segment_set = order_segments(files)
         ordered = list(segment_set.paths)
         if segment_set.kind == "ewf" and not allow_incomplete:
-            _require_complete_ewf_set(ordered[-1])
+            _require_complete_ewf_set(ordered[-1], segment_set.warnings)
         if ordered != list(files):
             typer.echo("uploading in segment order: " + ", ".join(p.name for p in ordered), err=True)
         for warning in segment_set.warnings:
@@ -189,6 +199,7 @@ def register(app: typer.Typer) -> None:
         written = []
         with VaultClient() as client:
             item = client.json("GET", f"/v1/items/{item_id}")
+            _require_stored_files(item)
             files = item["files"]
             if len(files) > 1 and output is not None:
                 output.mkdir(parents=True, exist_ok=True)  # a segment set is written as one folder
@@ -239,6 +250,7 @@ def register(app: typer.Typer) -> None:
 
         with VaultClient() as client:
             item = client.json("GET", f"/v1/items/{item_id}")
+            _require_stored_files(item)
             entry = next((f for f in item["files"] if f["file_no"] == file_no), None)
             if entry is None:
                 raise InvalidInput(f"item {item_id} has no file number {file_no}")

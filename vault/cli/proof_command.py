@@ -21,10 +21,13 @@ def _read_receipt(path: Path) -> str:
         raise InvalidInput(f"receipt file {path} is not UTF-8 text ({error}); pass the output of 'evidence-vault log proof ENTRY'") from None
     if text.lstrip().startswith("{"):
         try:
-            return json.loads(text)["proof"]
-        except (ValueError, KeyError, TypeError):
+            proof = json.loads(text)["proof"]
+        except (ValueError, KeyError, TypeError, RecursionError):
+            proof = None
+        if not isinstance(proof, str):
             raise InvalidInput(f"receipt file {path} is JSON without a 'proof' string; pass the output of "
-                               "'evidence-vault log proof ENTRY'") from None
+                               "'evidence-vault log proof ENTRY'")
+        return proof
     return text
 
 

@@ -22,7 +22,8 @@ from vault.hashing.merkle import HASH_SIZE, hash_leaf, verify_inclusion
 
 PROOF_HEADER = "c2sp.org/tlog-proof@v1"
 
-_INDEX_PATTERN = re.compile(r"^index (0|[1-9][0-9]*)$")
+# At most 20 digits (an unsigned 64-bit index), so a huge number fails here and not in int().
+_INDEX_PATTERN = re.compile(r"^index (0|[1-9][0-9]{0,19})$")
 
 
 @dataclass(frozen=True)

@@ -188,6 +188,10 @@ def _anchor_to_registration(vault, record: dict) -> dict:
         if move.details.get("from") != state["location"]:
             problems.append(f"physical.moved entry #{move.index} moved the item from {move.details.get('from')!r}, "
                             f"but the ledger last recorded it at {state['location']!r}")
+        # `move_physical` copies the seal from the database row, so an edited row shows up here first.
+        if move.details.get("seal_before") != state["seal"]:
+            problems.append(f"physical.moved entry #{move.index} found seal {move.details.get('seal_before')!r}, "
+                            f"but the ledger last recorded seal {state['seal']!r}")
         state["location"] = move.details.get("to")
         state["seal"] = move.details.get("seal_after")
 
@@ -236,6 +240,9 @@ def _file(record: dict, file_no: int) -> dict:
     for entry in record["files"]:
         if entry["file_no"] == file_no:
             return entry
+    if record.get("kind") == "physical":
+        raise NotFound(f"item {record['id']} is a physical item and has no stored files; "
+                       f"see its location and seal with: evidence-vault show {record['id']}")
     raise NotFound(f"item {record['id']} has no file number {file_no}; it has files 0..{len(record['files']) - 1}")
 
 

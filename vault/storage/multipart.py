@@ -32,7 +32,7 @@ IN_FLIGHT_BUDGET = 32 * 2**20
 # Parts in flight for small objects: enough to keep the S3 server busy while the next part fills.
 MAX_PLANNED_IN_FLIGHT = 4
 MIN_PLANNED_PART_SIZE = 8 * 2**20
-# Parts a planned upload may use at its base size; the doubling of part_size_for covers the rest.
+# Parts a planned upload uses at its base size before part_size_for doubles it.
 PLANNED_PARTS = 9000
 
 
@@ -53,9 +53,9 @@ def plan_parts(expected_size: int | None) -> tuple[int, int]:
     return part_size, in_flight
 
 
-def part_size_for(part_number: int, base_size: int) -> int:
-    """Return the size of part `part_number` (1-based): `base_size`, doubled every 2,000 parts."""
-    return base_size * 2 ** ((part_number - 1) // PARTS_PER_SIZE_STEP)
+def part_size_for(part_number: int, base_size: int, size_step: int = PARTS_PER_SIZE_STEP) -> int:
+    """Return the size of part `part_number` (1-based): `base_size`, doubled every `size_step` parts."""
+    return base_size * 2 ** ((part_number - 1) // size_step)
 
 
 def composite_sha256(part_checksums: list[str]) -> str:
@@ -86,6 +86,7 @@ class MultipartWriter:
         metadata: dict[str, str],
         part_size: int,
         concurrency: int,
+        size_step: int = PARTS_PER_SIZE_STEP,
     ) -> None:
         if part_size < MIN_PART_SIZE:
             raise InvalidInput(f"invalid part size {part_size} bytes: S3 needs at least {MIN_PART_SIZE} bytes (5 MiB) per part")
@@ -98,6 +99,7 @@ class MultipartWriter:
         self.retain_until = retain_until
         self.part_size = part_size
         self.concurrency = concurrency
+        self.size_step = size_step
         self.bytes_written = 0
 
         response = store.call(
@@ -137,12 +139,12 @@ class MultipartWriter:
         self._require_open("write")
         self.bytes_written += len(data)
         self._buffer.append(data)
-        size = part_size_for(self._next_part, self.part_size)
+        size = part_size_for(self._next_part, self.part_size, self.size_step)
         while len(self._buffer) >= size:
             # Joining the next part only once an upload slot is free keeps one part fewer in memory.
             self._wait_for_slot()
             self._submit(self._buffer.pop(size))
-            size = part_size_for(self._next_part, self.part_size)
+            size = part_size_for(self._next_part, self.part_size, self.size_step)
 
     def complete(self) -> StoredObject:
         """Upload the last part, complete the upload and verify the new version.

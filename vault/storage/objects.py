@@ -113,7 +113,11 @@ def round_up_to_second(moment: datetime) -> datetime:
     """
     if moment.microsecond == 0:
         return moment
-    return moment.replace(microsecond=0) + timedelta(seconds=1)
+    try:
+        return moment.replace(microsecond=0) + timedelta(seconds=1)
+    except OverflowError:
+        raise InvalidInput(f"retain-until date {moment.isoformat()} is past the last representable second; "
+                           "give an earlier date") from None
 
 
 def require_future_utc(retain_until: datetime) -> datetime:
@@ -272,11 +276,14 @@ class ObjectStore:
         """Begin a multipart upload of one object version under COMPLIANCE retention until `retain_until`.
 
         Without `part_size` and `concurrency`, both come from `plan_parts(expected_size)`.
+        A planned part size for a declared `expected_size` stays fixed for the
+        first 9,000 parts, so an object of that size never gets larger parts.
         See `MultipartWriter` for what the returned writer checks and guarantees.
         """
-        from vault.storage.multipart import MultipartWriter, plan_parts
+        from vault.storage.multipart import PARTS_PER_SIZE_STEP, PLANNED_PARTS, MultipartWriter, plan_parts
 
         planned_size, planned_in_flight = plan_parts(expected_size)
+        size_step = PLANNED_PARTS if part_size is None and expected_size is not None else PARTS_PER_SIZE_STEP
         part_size = planned_size if part_size is None else part_size
         concurrency = planned_in_flight if concurrency is None else concurrency
 
@@ -288,7 +295,7 @@ class ObjectStore:
                     f"invalid S3 metadata {name}={value!r}: names and values must be ASCII; "
                     "keep Unicode file names in the ledger or percent-encode them"
                 )
-        return MultipartWriter(self, key, require_future_utc(retain_until), metadata, part_size, concurrency)
+        return MultipartWriter(self, key, require_future_utc(retain_until), metadata, part_size, concurrency, size_step)
 
     def put_locked(self, key: str, data: bytes, retain_until: datetime, content_type: str = "application/octet-stream") -> StoredObject:
         """Write a small object in one request under COMPLIANCE retention until `retain_until`.
