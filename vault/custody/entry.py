@@ -211,17 +211,6 @@ _DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _SIXTEEN_DIGITS = b"0" * 16
 
 
-def _raise_field_error(document: dict[str, Any]) -> None:
-    """Raise InvalidInput naming the first of actor, action, case, item and details that the writer would reject."""
-    for name in ("actor", "action"):
-        if not isinstance(document[name], str) or not document[name]:
-            raise InvalidInput(f"invalid entry {name} {document[name]!r}: expected a non-empty string")
-    for name in ("case", "item"):
-        if document[name] is not None and not isinstance(document[name], str):
-            raise InvalidInput(f"invalid entry {name} id {document[name]!r}: expected a string or null")
-    raise InvalidInput(f"invalid entry details of type {type(document['details']).__name__}: expected a JSON object")
-
-
 def parse_entry(raw: bytes) -> dict[str, Any]:
     """Decode stored entry bytes and check that they are a well-formed canonical entry.
 
@@ -263,7 +252,8 @@ def parse_entry(raw: bytes) -> dict[str, Any]:
         and (case is None or isinstance(case, str)) and (item is None or isinstance(item, str))
         and isinstance(document["details"], dict)
     ):
-        _raise_field_error(document)
+        # One of the types is wrong, so the writer's own check raises with its message.
+        check_entry_fields(actor, action, case, item, document["details"])
     try:
         canonical = canonical_json(document)
     except rfc8785.CanonicalizationError as error:

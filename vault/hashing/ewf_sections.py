@@ -37,8 +37,9 @@ from typing import BinaryIO, Union
 
 EWF1_SIGNATURE = b"EVF\x09\x0d\x0a\xff\x00"
 EWF2_SIGNATURE = b"EVF2\x0d\x0a\x81\x00"
-_FILE_HEADER_SIZE = 13
-_DESCRIPTOR = struct.Struct("<16sQQ40sI")
+FILE_HEADER_SIZE = 13
+# Section descriptor: type (16 bytes, NUL-padded), next offset (u64), section size (u64), padding (40), Adler-32 (u32).
+DESCRIPTOR = struct.Struct("<16sQQ40sI")
 _VOLUME_TYPES = (b"volume", b"disk", b"data")
 # Upper bound on sections walked in one segment, so a looping chain of offsets ends.
 _MAX_PAYLOAD = 64 << 20
@@ -150,36 +151,36 @@ def _read_at(handle: BinaryIO, offset: int, length: int) -> bytes:
 
 
 def _walk_segment(number: int, name: str, segment: _Segment, layout: EwfLayout) -> None:
-    header = segment.read(0, _FILE_HEADER_SIZE)
+    header = segment.read(0, FILE_HEADER_SIZE)
     if header[:8] != EWF1_SIGNATURE:
         raise EwfFormatError(f"{name} does not start with the EWF1 signature")
-    if len(header) < _FILE_HEADER_SIZE:
-        raise EwfFormatError(f"{name} is {len(header)} bytes, shorter than the {_FILE_HEADER_SIZE}-byte EWF1 file header")
+    if len(header) < FILE_HEADER_SIZE:
+        raise EwfFormatError(f"{name} is {len(header)} bytes, shorter than the {FILE_HEADER_SIZE}-byte EWF1 file header")
     if header[8] != 1 or header[11:13] != b"\x00\x00":
         layout.damage.append(f"{name}: file header fields at offsets 8 and 11-12 differ from 0x01 and 0x0000")
     declared = struct.unpack_from("<H", header, 9)[0]
     if declared != number + 1:
         layout.damage.append(f"{name}: file header gives segment number {declared}, expected {number + 1}")
 
-    offset = _FILE_HEADER_SIZE
+    offset = FILE_HEADER_SIZE
     sectors_end: int | None = None
     have_table = False
     for _ in range(_MAX_SECTIONS):
-        if offset + _DESCRIPTOR.size > segment.size:
+        if offset + DESCRIPTOR.size > segment.size:
             layout.damage.append(f"{name}: section chain runs past the end of the file at offset {offset}")
             return
-        descriptor = segment.read(offset, _DESCRIPTOR.size)
-        kind_raw, next_offset, size, _, checksum = _DESCRIPTOR.unpack(descriptor)
+        descriptor = segment.read(offset, DESCRIPTOR.size)
+        kind_raw, next_offset, size, _, checksum = DESCRIPTOR.unpack(descriptor)
         kind = kind_raw.rstrip(b"\x00")
         label = f"{name}: section {kind.decode('ascii', 'replace')!r} at offset {offset}"
         if zlib.adler32(descriptor[:72]) != checksum:
             layout.damage.append(f"{label}: descriptor Adler-32 checksum mismatch")
         # The sectors section contains the media itself, so it is never read here. Other sections are small
         # metadata, and a damaged size field cannot make one cost more than _MAX_PAYLOAD bytes.
-        if kind == b"sectors" or size < _DESCRIPTOR.size:
+        if kind == b"sectors" or size < DESCRIPTOR.size:
             payload = b""
         else:
-            payload = segment.read(offset + _DESCRIPTOR.size, min(size - _DESCRIPTOR.size, _MAX_PAYLOAD))
+            payload = segment.read(offset + DESCRIPTOR.size, min(size - DESCRIPTOR.size, _MAX_PAYLOAD))
 
         if kind in (b"header", b"header2"):
             _check_zlib(payload, label, layout)
@@ -202,7 +203,7 @@ def _walk_segment(number: int, name: str, segment: _Segment, layout: EwfLayout) 
 
         if kind in (b"done", b"next") or next_offset == offset:
             return
-        if not offset < next_offset <= segment.size - _DESCRIPTOR.size:
+        if not offset < next_offset <= segment.size - DESCRIPTOR.size:
             layout.damage.append(f"{label}: next section offset {next_offset} is outside the file; walk stopped")
             return
         offset = next_offset

@@ -15,18 +15,14 @@ from __future__ import annotations
 
 import os
 import re
-import struct
 from pathlib import Path
 
-from vault.hashing.ewf_sections import EWF1_SIGNATURE
+from vault.hashing.ewf_sections import DESCRIPTOR, EWF1_SIGNATURE, FILE_HEADER_SIZE
 
-_FILE_HEADER_SIZE = 13
-# Type (16 bytes, NUL-padded), next offset (u64), section size (u64), padding (40), Adler-32 (u32).
-_DESCRIPTOR = struct.Struct("<16sQQ40sI")
 # Upper bound on descriptors read from one file, so a looping chain of offsets ends.
 _MAX_SECTIONS = 100_000
 
-_NUMBERED = re.compile(r"^(?P<letter>[ELSels])(?P<x>[xX]?)(?P<number>\d\d)$")
+_NUMBERED = re.compile(r"^(?P<letter>[ELSels])(?P<version_marker>[xX]?)(?P<number>\d\d)$")
 _LETTERED = re.compile(r"^[E-Ze-z][A-Za-z]{2}$")
 
 
@@ -42,16 +38,16 @@ def last_section_type(path: Path) -> str | None:
         handle.seek(0)
         if handle.read(len(EWF1_SIGNATURE)) != EWF1_SIGNATURE:
             return None
-        offset = _FILE_HEADER_SIZE
+        offset = FILE_HEADER_SIZE
         for _ in range(_MAX_SECTIONS):
-            if offset + _DESCRIPTOR.size > size:
+            if offset + DESCRIPTOR.size > size:
                 return None
             handle.seek(offset)
-            kind_raw, next_offset, _, _, _ = _DESCRIPTOR.unpack(handle.read(_DESCRIPTOR.size))
+            kind_raw, next_offset, _, _, _ = DESCRIPTOR.unpack(handle.read(DESCRIPTOR.size))
             kind = kind_raw.rstrip(b"\x00")
             if kind in (b"next", b"done"):
                 return kind.decode("ascii")
-            if not offset < next_offset <= size - _DESCRIPTOR.size:
+            if not offset < next_offset <= size - DESCRIPTOR.size:
                 return None
             offset = next_offset
     return None
@@ -66,10 +62,10 @@ def next_segment_name(name: str) -> str | None:
     stem, _, extension = name.rpartition(".")
     numbered = _NUMBERED.match(extension)
     if numbered:
-        letter, x, number = numbered["letter"], numbered["x"], int(numbered["number"]) + 1
+        letter, version_marker, number = numbered["letter"], numbered["version_marker"], int(numbered["number"]) + 1
         if number <= 99:
-            return f"{stem}.{letter}{x}{number:02d}"
-        if x:
+            return f"{stem}.{letter}{version_marker}{number:02d}"
+        if version_marker:
             return None
         return f"{stem}.{letter}{'AA' if letter.isupper() else 'aa'}"
     if _LETTERED.match(extension):
