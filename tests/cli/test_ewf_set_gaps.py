@@ -14,7 +14,7 @@ def _case(vault) -> tuple[str, str]:
     return reference, case["id"]
 
 
-def _assert_refused(vault, case_id: str, result, evidence_before: list[str], reason: str) -> None:
+def _check_rejected_before_upload(vault, case_id: str, result, evidence_before: list[str], reason: str) -> None:
     actions = [e.action for e in vault.vault.ledger.entries(case_id=case_id)]
     assert result.returncode == 1, result.stdout
     assert result.stderr.startswith("error: incomplete EWF set: "), result.stderr
@@ -30,7 +30,7 @@ def test_last_segment_alone_refused(running_vault, manifest):
 
     result = running_vault.cli("upload", str(manifest["dfvfs/image-split.E02"].path), "--case", reference, check=False)
 
-    _assert_refused(running_vault, case_id, result, before, "earlier segments look missing")
+    _check_rejected_before_upload(running_vault, case_id, result, before, "earlier segments look missing")
 
 
 def test_middle_segment_missing_refused(running_vault, manifest, tmp_path):
@@ -42,7 +42,7 @@ def test_middle_segment_missing_refused(running_vault, manifest, tmp_path):
     result = running_vault.cli("upload", str(tmp_path / "disk.E03"), str(tmp_path / "disk.E01"), "--case", reference,
                                check=False)
 
-    _assert_refused(running_vault, case_id, result, before, "missing between numbers 1 and 3")
+    _check_rejected_before_upload(running_vault, case_id, result, before, "missing between numbers 1 and 3")
 
 
 def test_lower_case_symlink_refused(running_vault, manifest, tmp_path):
@@ -52,7 +52,7 @@ def test_lower_case_symlink_refused(running_vault, manifest, tmp_path):
 
     result = running_vault.cli("upload", str(tmp_path / "disk.e01"), "--case", reference, check=False)
 
-    _assert_refused(running_vault, case_id, result, before, "segment disk.e02 must follow it")
+    _check_rejected_before_upload(running_vault, case_id, result, before, "segment disk.e02 must follow it")
 
 
 def test_lower_case_complete_set_uploads(running_vault, manifest, tmp_path):

@@ -39,11 +39,11 @@ def test_edited_seal_carried_by_move_fails(running_vault):
     running_vault.cli("physical", "move", drive["id"], "--to", "locker 7", "--reason", "long-term storage")
 
     result = running_vault.cli("verify", drive["id"], check=False)
-    shown = _json(running_vault.cli("show", drive["id"], "--json"))
+    details = _json(running_vault.cli("show", drive["id"], "--json"))
 
     assert result.returncode == 1
     assert "FAILED" in result.stdout
-    assert any("seal 'FORGED'" in problem for problem in shown["record_problems"])
+    assert any("seal 'FORGED'" in problem for problem in details["record_problems"])
 
 
 def test_digital_item_edited_to_physical_fails(running_vault, tmp_path):
@@ -55,11 +55,11 @@ def test_digital_item_edited_to_physical_fails(running_vault, tmp_path):
           physical_details={"identifiers": {}, "location": "evidence room A", "seal": None})
 
     result = running_vault.cli("verify", item["id"], check=False)
-    shown = running_vault.cli("show", item["id"]).stdout
+    output = running_vault.cli("show", item["id"]).stdout
 
     assert result.returncode == 1
     assert "no physical.registered entry" in result.stdout
-    assert "problem: physical item" in shown
+    assert "problem: physical item" in output
 
 
 def test_physical_item_edited_to_digital_fails(running_vault):

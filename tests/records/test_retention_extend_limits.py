@@ -13,12 +13,12 @@ def test_extend_past_last_second_rejected(running_vault, manifest):
 
     result = running_vault.cli("retention", "extend", item["id"], "--until", "9999-12-31T23:59:59.999999Z", "--reason",
                                "appeal", check=False)
-    shown = json.loads(running_vault.cli("show", item["id"], "--json").stdout)
+    item_after = json.loads(running_vault.cli("show", item["id"], "--json").stdout)
     whole = json.loads(running_vault.cli("retention", "extend", item["id"], "--until", "9999-12-31T23:59:59Z", "--reason",
                                          "appeal", "--json").stdout)
 
     assert result.returncode == 1
     assert "HTTP 500" not in result.stderr, result.stderr
     assert "past the last representable second" in result.stderr, result.stderr
-    assert shown["retain_until"] == item["retain_until"]
+    assert item_after["retain_until"] == item["retain_until"]
     assert whole["retain_until"] == "9999-12-31T23:59:59.000000Z"

@@ -85,7 +85,7 @@ def item_to_dict(item: Item, case: Case, files: list[ItemFile], bucket: str) -> 
         "container_check": item.container_check,
         "declared_hashes": item.declared_hashes or {},
         "warnings": item.warnings or [],
-        # A physical item has no object under S3 Object Lock; its retain-until date only blocks disposal.
+        # A physical item has no object under S3 Object Lock, so its retain-until date only blocks disposal.
         "retention_mode": None if physical else "COMPLIANCE",
         "retain_until": _iso(item.retain_until),
         "legal_hold": bool(item.legal_hold),
