@@ -10,22 +10,22 @@ PY := $(VENV)/bin/python
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml setup.py vault/hashing/_sha256_lanes.c
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
 system-deps:
-	bash scripts/install-system-deps.sh
+	PYTHON=$(PYTHON) bash scripts/install-system-deps.sh
 
 postgres:
 	bash scripts/ensure-postgres.sh
 
-test: install system-deps postgres
+test: system-deps install postgres
 	$(PY) -m pytest
 
-demo: install system-deps
+demo: system-deps install
 	bash scripts/demo.sh
 
 bench: install

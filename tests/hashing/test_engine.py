@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import MANIFEST
 from vault.errors import InvalidInput
+from vault.hashing import lanes
 from vault.hashing.engine import StreamHasher, hash_file
 from vault.hashing.merkle import EMPTY_ROOT, MerkleTree
 
@@ -135,3 +136,83 @@ def test_close_stops_worker_threads() -> None:
 def test_missing_file_is_invalid_input(tmp_path) -> None:
     with pytest.raises(InvalidInput, match="cannot read"):
         hash_file(tmp_path / "absent.dd")
+
+
+@pytest.mark.parametrize("algorithms", [(), ("md5",)], ids=["in-place", "blocks"])
+@pytest.mark.parametrize("leaf_size", [LEAF, 1000, 1 << 20])
+def test_lanes_and_hashlib_engines_agree(monkeypatch, leaf_size: int, algorithms: tuple[str, ...]) -> None:
+    rng = random.Random(leaf_size)
+    data = rng.randbytes(3 * (1 << 20) + 4321)
+    chunk_sizes = [rng.choice([1, 777, 65536, 1 << 20, 3 << 20]) for _ in range(200)]
+
+    def run() -> tuple:
+        hasher = StreamHasher(algorithms, leaf_size=leaf_size)
+        position = 0
+        for size in chunk_sizes:
+            hasher.update(data[position : position + size])
+            position += size
+        hasher.update(data[position:])
+        result = hasher.finish()
+        return result.sha256, result.merkle_root, result.leaf_hashes, result.digests
+
+    with_lanes = run()
+    monkeypatch.setattr(lanes, "_native", None)
+    with_hashlib = run()
+
+    assert with_lanes == with_hashlib
+    assert with_lanes[0].hex == hashlib.sha256(data).hexdigest()
+
+
+def span_sizes(number: int) -> int:
+    return 3 * LEAF if number < 3 else 5 * LEAF + 7
+
+
+@pytest.mark.skipif(lanes.engine() == "hashlib", reason="spans need the SHA-NI lanes; test_sha256_lanes checks why they are missing")
+@pytest.mark.parametrize("algorithms", [(), ("sha1",)], ids=["in-place", "blocks"])
+def test_span_digests_match_slices(algorithms: tuple[str, ...]) -> None:
+    rng = random.Random(11)
+    data = rng.randbytes(40 * LEAF + 5)
+    hasher = StreamHasher(algorithms, leaf_size=LEAF)
+
+    assert hasher.digest_spans(span_sizes) is True
+    feed_in_random_chunks(hasher, data, rng)
+    result = hasher.finish()
+
+    bounds = [0, 3 * LEAF, 6 * LEAF, 11 * LEAF + 7, 16 * LEAF + 14, 21 * LEAF + 21, 26 * LEAF + 28, 31 * LEAF + 35, 36 * LEAF + 42, len(data)]
+    for number, (start, end) in enumerate(zip(bounds, bounds[1:]), start=1):
+        assert hasher.take_span_digest(number, end - start) == hashlib.sha256(data[start:end]).digest(), f"span {number}"
+    assert result.merkle_root.raw == reference_root([data[i : i + LEAF] for i in range(0, len(data), LEAF)])
+
+
+@pytest.mark.skipif(lanes.engine() == "hashlib", reason="spans need the SHA-NI lanes; test_sha256_lanes checks why they are missing")
+def test_span_digest_refused_for_other_size() -> None:
+    hasher = StreamHasher(leaf_size=LEAF)
+    hasher.digest_spans(lambda number: 2 * LEAF)
+    hasher.update(bytes(5 * LEAF))
+    hasher.finish()
+
+    assert hasher.take_span_digest(1, 2 * LEAF - 1) is None
+    assert hasher.take_span_digest(1, 2 * LEAF) is None  # a refused digest is gone, so the caller hashes the part itself
+    assert hasher.take_span_digest(2, 2 * LEAF) == hashlib.sha256(bytes(2 * LEAF)).digest()
+    assert hasher.take_span_digest(3, 2 * LEAF) is None  # the last span contains only LEAF bytes
+    assert hasher.take_span_digest(3, LEAF) == hashlib.sha256(bytes(LEAF)).digest()
+    assert hasher.take_span_digest(4, 2 * LEAF) is None
+
+
+def test_spans_after_first_update_rejected() -> None:
+    hasher = StreamHasher(leaf_size=LEAF)
+    hasher.update(b"x")
+
+    with pytest.raises(InvalidInput, match="before the first update"):
+        hasher.digest_spans(lambda number: LEAF)
+    hasher.close()
+
+
+def test_spans_without_lanes_left_to_caller(monkeypatch) -> None:
+    monkeypatch.setattr(lanes, "_native", None)
+    hasher = StreamHasher(leaf_size=LEAF)
+
+    assert hasher.digest_spans(lambda number: LEAF) is False
+    hasher.update(bytes(3 * LEAF))
+    hasher.finish()
+    assert hasher.take_span_digest(1, LEAF) is None

@@ -1,11 +1,14 @@
 """One-pass hashing: SHA-256 always, MD5/SHA-1 on request, and the evidence Merkle tree.
 
-Input is cut into blocks of about 1 MiB (a whole number of leaves). The
-caller's thread runs the whole-file SHA-256; every other task (the leaf
-hashes, MD5, SHA-1) runs in its own worker thread fed from a bounded queue of
-immutable blocks. hashlib releases the GIL while it hashes a buffer of more
-than 2 KiB, so the tasks run on separate cores, and the bounded queues keep
-memory flat whatever the input size.
+Input is cut into blocks of about 1 MiB (a whole number of leaves). Where
+the SHA-NI lanes of `vault.hashing.lanes` are available, the caller's thread
+hashes each leaf for the whole-file SHA-256 and the Merkle leaf together,
+with an optional third lane for the spans a caller asks for (the S3 parts of
+an upload). Without them, the caller's thread runs the whole-file SHA-256
+and the leaf hashes run in a worker thread. MD5 and SHA-1 always run in
+worker threads. Every worker is fed from a bounded queue of immutable
+blocks, and hashlib and the lanes release the GIL while they hash, so the
+tasks run on separate cores and memory stays flat whatever the input size.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from vault.errors import InvalidInput, VaultError
+from vault.hashing import lanes
 from vault.hashing.digest import Digest
-from vault.hashing.merkle import EMPTY_ROOT, LEAF_SIZE, hash_children, hash_leaf
+from vault.hashing.merkle import EMPTY_ROOT, LEAF_PREFIX, LEAF_SIZE, hash_children, hash_leaf
 
 # Extra whole-file algorithms a caller may request, in the order they appear in a result.
 EXTRA_ALGORITHMS = ("md5", "sha1")
@@ -69,9 +74,10 @@ class _MerkleAccumulator:
     def add_block(self, block: bytes) -> None:
         view = memoryview(block)
         for start in range(0, len(view), self.leaf_size):
-            self._add_leaf(hash_leaf(view[start : start + self.leaf_size]))
+            self.add_leaf(hash_leaf(view[start : start + self.leaf_size]))
 
-    def _add_leaf(self, leaf: bytes) -> None:
+    def add_leaf(self, leaf: bytes) -> None:
+        """Append the hash of the next leaf."""
         self.leaf_hashes += leaf
         height, node = 0, leaf
         while self._stack and self._stack[-1][0] == height:
@@ -125,6 +131,45 @@ class _Worker:
             self._thread.join()
 
 
+class _SpanDigests:
+    """SHA-256 of consecutive spans of a stream, kept until their consumer takes them."""
+
+    def __init__(self, size_at: Callable[[int], int]) -> None:
+        self._size_at = size_at
+        self.number = 1
+        self.size = self._span_size(1)
+        self.filled = 0
+        self.current = lanes.new_sha256()
+        self._done: dict[int, tuple[int, bytes]] = {}
+
+    @property
+    def remaining(self) -> int:
+        return self.size - self.filled
+
+    def advance(self, count: int) -> None:
+        self.filled += count
+        if self.filled == self.size:
+            self._done[self.number] = (self.size, self.current.digest())
+            self.number += 1
+            self.size = self._span_size(self.number)
+            self.filled = 0
+            self.current = lanes.new_sha256()
+
+    def take(self, number: int, size: int) -> bytes | None:
+        if number in self._done:
+            done_size, digest = self._done.pop(number)
+            return digest if done_size == size else None
+        if number == self.number and 0 < size == self.filled:
+            return self.current.digest()
+        return None
+
+    def _span_size(self, number: int) -> int:
+        size = self._size_at(number)
+        if size <= 0:
+            raise InvalidInput(f"span {number} must be at least 1 byte long, got {size}")
+        return size
+
+
 class StreamHasher:
     """Hash a byte stream in one pass: whole-stream digests and Merkle leaves side by side.
 
@@ -147,10 +192,17 @@ class StreamHasher:
         self._leaf_size = leaf_size
         self._block_size = leaf_size * max(1, _BLOCK_TARGET // leaf_size)
 
-        self._sha256 = hashlib.sha256()
+        self._together = lanes.engine() != "hashlib"
+        self._sha256 = lanes.new_sha256()
         self._extra = {algorithm: hashlib.new(algorithm) for algorithm in self._algorithms[1:]}
         self._merkle = _MerkleAccumulator(leaf_size)
-        self._workers = [_Worker("merkle", self._merkle.add_block)]
+        self._spans: _SpanDigests | None = None
+        self._leaf: Any = None  # the leaf being hashed by the lanes
+        self._leaf_filled = 0
+        # With the lanes, leaves are hashed beside the file SHA-256 in the caller's thread, and
+        # without extra algorithms no worker needs immutable blocks, so input is hashed where it lies.
+        self._in_place = self._together and not self._extra
+        self._workers = [] if self._together else [_Worker("merkle", self._merkle.add_block)]
         self._workers += [_Worker(name, hasher.update) for name, hasher in self._extra.items()]
 
         self._pending = bytearray()
@@ -168,6 +220,9 @@ class StreamHasher:
         self._check_open()
         view = memoryview(data).cast("B")
         self._size += len(view)
+        if self._in_place:
+            self._hash_together(view)
+            return
         if self._pending:
             take = min(len(view), self._block_size - len(self._pending))
             self._pending += view[:take]
@@ -189,6 +244,8 @@ class StreamHasher:
         if self._pending:
             self._dispatch(bytes(self._pending))
             self._pending.clear()
+        if self._leaf_filled:
+            self._merkle.add_leaf(self._leaf.digest())
         self._done = True
         for worker in self._workers:
             worker.stop()
@@ -213,10 +270,58 @@ class StreamHasher:
         for worker in self._workers:
             worker.stop(cancel=True)
 
+    def digest_spans(self, size_at: Callable[[int], int]) -> bool:
+        """Also compute the SHA-256 of consecutive spans of the stream; span n (from 1) is `size_at(n)` bytes long.
+
+        An upload uses this to hash its S3 parts in the same pass as the file
+        and the leaves; `take_span_digest` hands each digest over. Returns
+        False, and computes nothing, without the SHA-NI lanes, because
+        separate hashlib passes cost the same wherever they run. Call it
+        before the first `update()`.
+        """
+        if self._size or self._done:
+            raise InvalidInput("digest_spans() must be called before the first update() of a StreamHasher")
+        if not self._together:
+            return False
+        self._spans = _SpanDigests(size_at)
+        return True
+
+    def take_span_digest(self, number: int, size: int) -> bytes | None:
+        """Return and forget the SHA-256 of span `number` if it is complete and `size` bytes long, else None.
+
+        The current span counts as complete once it holds `size` bytes, so the
+        shorter last span is available after `finish()`. None tells the caller
+        to hash the bytes itself.
+        """
+        return self._spans.take(number, size) if self._spans is not None else None
+
     def _dispatch(self, block: bytes) -> None:
         for worker in self._workers:
             worker.put(block)
-        self._sha256.update(block)
+        if self._together:
+            self._hash_together(memoryview(block))
+        else:
+            self._sha256.update(block)
+
+    def _hash_together(self, view: memoryview) -> None:
+        """Hash `view` for the file, the current leaf and the current span in one interleaved pass."""
+        position = 0
+        while position < len(view):
+            if self._leaf_filled == 0:
+                self._leaf = lanes.new_sha256(LEAF_PREFIX)
+            take = min(len(view) - position, self._leaf_size - self._leaf_filled)
+            spans = self._spans
+            piece = view[position : position + take] if spans is None else view[position : position + min(take, spans.remaining)]
+            if spans is None:
+                lanes.update_together((self._sha256, self._leaf), piece)
+            else:
+                lanes.update_together((self._sha256, self._leaf, spans.current), piece)
+                spans.advance(len(piece))
+            position += len(piece)
+            self._leaf_filled += len(piece)
+            if self._leaf_filled == self._leaf_size:
+                self._merkle.add_leaf(self._leaf.digest())
+                self._leaf_filled = 0
 
     def _check_open(self) -> None:
         if self._done:

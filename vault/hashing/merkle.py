@@ -20,12 +20,12 @@ LEAF_SIZE = 1 << 20
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
-_LEAF_PREFIX = b"\x00"
+LEAF_PREFIX = b"\x00"  # RFC 6962 domain separation: leaf hashes start with 0x00, node hashes with 0x01
 _NODE_PREFIX = b"\x01"
 
 
 def hash_leaf(data: bytes | memoryview) -> bytes:
-    h = hashlib.sha256(_LEAF_PREFIX)
+    h = hashlib.sha256(LEAF_PREFIX)
     h.update(data)
     return h.digest()
 

@@ -21,6 +21,7 @@ from vault.custody.db import create_engine_for, migrate
 from vault.custody.ledger import Ledger
 from vault.custody.note import load_or_create_signer
 from vault.errors import LedgerError
+from vault.hashing import lanes
 from vault.storage.objects import ObjectStore, S3Settings, round_up_to_second
 from vault.storage.seaweed import SeaweedServer, load_or_create_credentials
 
@@ -76,6 +77,7 @@ class Vault:
             store.ensure_bucket()
             store.worm_self_test()
             log.info("vault.storage.ready endpoint=%s bucket=%s", s3.endpoint_url, s3.bucket)
+            log.info("vault.hashing.ready sha256_engine=%s", lanes.engine())
 
             engine = create_engine_for(settings.resolved_database_url())
             migrate(engine)
