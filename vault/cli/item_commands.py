@@ -77,12 +77,27 @@ def _render_physical_item(item: dict) -> None:
         typer.secho(f"  problem: {problem}", fg="red")
 
 
-def _body(paths: list[Path], progress: Progress, task) -> Iterator[bytes]:
-    for path in paths:
+def _body(files: list[tuple[Path, int]], progress: Progress, task) -> Iterator[bytes]:
+    """Yield each file's bytes in order, exactly as many as the manifest declares for it.
+
+    The request carries a Content-Length, which spares both sides the chunked
+    transfer framing (a copy of every chunk). A file that changed size since
+    the manifest was made is an error, and the server then aborts the upload.
+    """
+    for path, declared in files:
+        sent = 0
         with path.open("rb") as handle:
-            while chunk := handle.read(CHUNK):
+            while sent < declared and (chunk := handle.read(min(CHUNK, declared - sent))):
+                sent += len(chunk)
                 progress.update(task, advance=len(chunk))
                 yield chunk
+            grew = handle.read(1)
+        if sent != declared or grew:
+            now = path.stat().st_size
+            raise InvalidInput(
+                f"{path} changed size during the upload (was {declared} bytes, now {now}); "
+                "nothing was stored. Upload it again once nothing writes to it"
+            )
 
 
 def _acquisition_record(path: Path | None) -> dict | None:
@@ -175,8 +190,12 @@ def register(app: typer.Typer) -> None:
             task = progress.add_task("upload", total=manifest.total_size)
             item = client.json(
                 "POST", f"/v1/cases/{case}/items",
-                content=_body(ordered, progress, task),
-                headers={MANIFEST_HEADER: manifest.encode(), "Content-Type": "application/octet-stream"},
+                content=_body([(path, spec.size) for path, spec in zip(ordered, manifest.files)], progress, task),
+                headers={
+                    MANIFEST_HEADER: manifest.encode(),
+                    "Content-Type": "application/octet-stream",
+                    "Content-Length": str(manifest.total_size),
+                },
             )
         emit(item, as_json, _render_item)
 
