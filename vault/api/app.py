@@ -24,11 +24,10 @@ from vault.services import cases, items, ledger as ledger_service
 from vault.services.intake import IntakeSession
 from vault.services.manifest import MANIFEST_HEADER, UploadManifest
 from vault.services.runtime import Vault
-from vault.storage.blocks import ByteBlocks
 
 log = logging.getLogger(__name__)
 
-FEED_SIZE = 1 << 20  # bytes handed to the hashing and upload worker at a time
+FEED_SIZE = 1 << 20  # about this many bytes go to the hashing and upload worker thread at a time
 
 
 class CaseCreate(BaseModel):
@@ -89,15 +88,19 @@ def create_app(vault: Vault | None = None) -> FastAPI:
     async def upload(reference: str, request: Request) -> dict:
         manifest = UploadManifest.decode(request.headers.get(MANIFEST_HEADER))
         session = await run_in_threadpool(IntakeSession.begin, v(request), reference, manifest, principal_of(request))
-        blocks = ByteBlocks()
+        batch: list[bytes] = []
+        batched = 0
         try:
             async for chunk in request.stream():
-                blocks.append(chunk)
-                while len(blocks) >= FEED_SIZE:
-                    # Whole 1 MiB blocks line up with Merkle leaves and S3 parts, so nothing downstream copies them again.
-                    await run_in_threadpool(session.feed, blocks.pop(FEED_SIZE))
-            if len(blocks):
-                await run_in_threadpool(session.feed, blocks.pop(len(blocks)))
+                batch.append(chunk)
+                batched += len(chunk)
+                if batched >= FEED_SIZE:
+                    # The chunks go on as received: the hashers read them in place and the
+                    # upload copies them once, into its part buffer.
+                    await run_in_threadpool(session.feed_many, batch)
+                    batch, batched = [], 0
+            if batch:
+                await run_in_threadpool(session.feed_many, batch)
             return await run_in_threadpool(session.finish)
         except ClientDisconnect:
             await run_in_threadpool(session.abort, "client disconnected during upload")

@@ -101,6 +101,11 @@ class IntakeSession:
         return session
 
     # 2. Streaming.
+    def feed_many(self, chunks: list[bytes]) -> None:
+        """Feed received chunks in order; see `feed`."""
+        for chunk in chunks:
+            self.feed(chunk)
+
     def feed(self, chunk: bytes) -> None:
         """Hash and store the next bytes of the body; raise InvalidInput when it exceeds the manifest."""
         view = memoryview(chunk)
@@ -128,6 +133,9 @@ class IntakeSession:
             if upload.writer is None:
                 metadata = {"item-id": self.item_id, "file-no": str(upload.number)}
                 upload.writer = self.vault.store.start_upload(upload.key, self._retain_until, metadata, expected_size=upload.size)
+                # The file's hasher also digests each S3 part in its single pass, where the SHA-NI lanes allow.
+                if upload.hasher.digest_spans(upload.writer.part_size_at):
+                    upload.writer.take_part_digests_from(upload.hasher.take_span_digest)
             if upload.received < upload.size:
                 return upload
             self._current += 1  # a 0-byte file is complete as soon as it is opened

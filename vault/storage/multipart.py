@@ -9,13 +9,14 @@ import logging
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from vault.errors import InvalidInput, StorageError
-from vault.storage.blocks import ByteBlocks
+from vault.storage._heap import release_free_memory
 from vault.storage.errors import StorageChecksumMismatch, client_error_code, describe_location, translate
 from vault.storage.objects import LOCK_MODE, MAX_PARTS, MIN_PART_SIZE, ObjectStore, StoredObject, sha256_base64
 
@@ -71,7 +72,8 @@ class MultipartWriter:
     buffer reaches the part size. Each part carries its SHA-256, so S3 rejects
     damaged bytes, and the checksum S3 returns is compared with it. At most
     `concurrency` parts are in flight, so memory stays near
-    `(concurrency + 1) * part_size` plus the chunk being written.
+    `(concurrency + 1) * part_size`: the parts in flight and the one being
+    filled, in buffers that are reused from part to part.
 
     Use it as a context manager: leaving the block without `complete()`, or
     with an exception, aborts the upload. Not safe for concurrent `write()`
@@ -114,7 +116,13 @@ class MultipartWriter:
             ObjectLockRetainUntilDate=retain_until,
         )
         self.upload_id: str = str(response["UploadId"])
-        self._buffer = ByteBlocks()
+        self._part: bytearray | None = None  # the part being filled by write()
+        self._part_filled = 0
+        # Part buffers come back here after their upload and are filled again, which spares the
+        # kernel from mapping and clearing fresh pages for every part.
+        self._free_buffers: list[bytearray] = []
+        self._part_digests: Callable[[int, int], bytes | None] | None = None
+        self.parts_hashed_here = 0  # parts whose SHA-256 no `take_part_digests_from` source had
         self._next_part = 1
         self._parts: list[dict[str, Any]] = []
         self._in_flight: deque[Future[dict[str, Any]]] = deque()
@@ -134,17 +142,37 @@ class MultipartWriter:
             # The original exception matters more; abort_stale_uploads() cleans this one up at the next start.
             logger.error("storage.upload.abort_failed key=%s upload=%s error=%s", self.key, self.upload_id, error)
 
+    def part_size_at(self, part_number: int) -> int:
+        """Return the size of part `part_number` (from 1); only the last part of an object may be shorter."""
+        return part_size_for(part_number, self.part_size, self.size_step)
+
+    def take_part_digests_from(self, source: Callable[[int, int], bytes | None]) -> None:
+        """Take each part's SHA-256 from `source(part_number, size)` instead of hashing the part again.
+
+        The intake's StreamHasher computes them in the same pass as the file
+        hash. Where `source` returns None the writer hashes the part itself.
+        A wrong digest cannot slip through, because S3 checks every part
+        against its `ChecksumSHA256` and rejects a mismatch.
+        """
+        self._part_digests = source
+
     def write(self, data: bytes | bytearray | memoryview) -> None:
         """Append bytes; upload every full part. Raises `StorageError` from a part upload that failed."""
         self._require_open("write")
-        self.bytes_written += len(data)
-        self._buffer.append(data)
-        size = part_size_for(self._next_part, self.part_size, self.size_step)
-        while len(self._buffer) >= size:
-            # Joining the next part only once an upload slot is free keeps one part fewer in memory.
-            self._wait_for_slot()
-            self._submit(self._buffer.pop(size))
-            size = part_size_for(self._next_part, self.part_size, self.size_step)
+        view = memoryview(data).cast("B")
+        self.bytes_written += len(view)
+        while len(view):
+            if self._part is None:
+                self._part = self._part_buffer(self.part_size_at(self._next_part))
+                self._part_filled = 0
+            take = min(len(view), len(self._part) - self._part_filled)
+            self._part[self._part_filled : self._part_filled + take] = view[:take]
+            self._part_filled += take
+            view = view[take:]
+            if self._part_filled == len(self._part):
+                self._wait_for_slot()
+                self._submit(self._part)
+                self._part = None
 
     def complete(self) -> StoredObject:
         """Upload the last part, complete the upload and verify the new version.
@@ -158,8 +186,12 @@ class MultipartWriter:
         """
         self._require_open("complete")
         try:
-            if len(self._buffer) or self._next_part == 1:
-                self._submit(self._buffer.pop(len(self._buffer)))
+            if self._part is not None:
+                del self._part[self._part_filled :]  # the last part is shorter
+                self._submit(self._part)
+                self._part = None
+            elif self._next_part == 1:
+                self._submit(bytearray())
             while self._in_flight:
                 self._parts.append(self._in_flight.popleft().result())
             self._parts.sort(key=lambda part: part["PartNumber"])
@@ -177,6 +209,8 @@ class MultipartWriter:
             raise
         self._state = "completed"
         self._executor.shutdown(wait=False)
+        self._free_buffers.clear()
+        release_free_memory()
 
         # NOTE: past this point the version exists under retention and cannot be removed.
         # If a check below fails, the caller must not accept the version as evidence.
@@ -190,7 +224,10 @@ class MultipartWriter:
         stored = self.store.verify_locked(self.key, version_id, self.retain_until, self.bytes_written)
         if stored.checksum_sha256 is None and returned_checksum is not None:
             stored = dataclasses.replace(stored, checksum_sha256=returned_checksum)
-        logger.info("storage.upload.complete key=%s version=%s size=%d parts=%d", self.key, version_id, self.bytes_written, len(self._parts))
+        logger.info(
+            "storage.upload.complete key=%s version=%s size=%d parts=%d parts_hashed_here=%d",
+            self.key, version_id, self.bytes_written, len(self._parts), self.parts_hashed_here,
+        )
         return stored
 
     def abort(self) -> None:
@@ -206,7 +243,9 @@ class MultipartWriter:
             future.cancel()
         self._executor.shutdown(wait=True, cancel_futures=True)
         self._in_flight.clear()
-        self._buffer.clear()
+        self._part = None
+        self._free_buffers.clear()
+        release_free_memory()
         try:
             self.store.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
         except ClientError as error:
@@ -220,7 +259,15 @@ class MultipartWriter:
         if self._state != "open":
             raise StorageError(f"cannot {action} upload {self.upload_id} of {describe_location(self.bucket, self.key)}: it is already {self._state}")
 
-    def _submit(self, data: bytes) -> None:
+    def _part_buffer(self, size: int) -> bytearray:
+        """Return a buffer of `size` bytes for the next part, reusing a free one of that size."""
+        while self._free_buffers:
+            candidate = self._free_buffers.pop()
+            if len(candidate) == size:
+                return candidate
+        return bytearray(size)
+
+    def _submit(self, data: bytearray) -> None:
         number = self._next_part
         if number > MAX_PARTS:
             raise StorageError(
@@ -228,17 +275,33 @@ class MultipartWriter:
                 "start it again with a larger part_size"
             )
         self._next_part += 1
+        digest = self._part_digests(number, len(data)) if self._part_digests is not None else None
+        if digest is None:
+            self.parts_hashed_here += 1
         self._wait_for_slot()
-        self._in_flight.append(self._executor.submit(self._upload_part, number, data))
+        self._in_flight.append(self._executor.submit(self._upload_part, number, data, digest))
 
     def _wait_for_slot(self) -> None:
         """Wait for the oldest parts until fewer than `concurrency` are in flight, which bounds memory."""
         while len(self._in_flight) >= self.concurrency:
             self._parts.append(self._in_flight.popleft().result())
 
-    def _upload_part(self, number: int, data: bytes) -> dict[str, Any]:
-        checksum = sha256_base64(data)
-        response = self.store.call(
+    def _upload_part(self, number: int, data: bytearray, digest: bytes | None) -> dict[str, Any]:
+        # Hashed here, in the upload thread, when no source had the digest, so it overlaps the next part's feed.
+        checksum = sha256_base64(data) if digest is None else base64.b64encode(digest).decode("ascii")
+        response = self._send_part(number, data, checksum)
+        # botocore holds no reference once upload_part has returned, so the buffer can be filled again.
+        if len(self._free_buffers) <= self.concurrency:
+            self._free_buffers.append(data)
+        returned = response.get("ChecksumSHA256")
+        if returned != checksum:
+            raise StorageChecksumMismatch(f"part {number} of {describe_location(self.bucket, self.key)}", f"sha256 {checksum}", f"sha256 {returned}")
+        return {"PartNumber": number, "ETag": response["ETag"], "ChecksumSHA256": checksum}
+
+    def _send_part(self, number: int, data: bytearray, checksum: str) -> dict[str, Any]:
+        # A bytearray body, unlike bytes, is not joined to the request head by botocore's
+        # AWSConnection._send_output (botocore 1.44), so the part is not copied once more.
+        return self.store.call(
             "UploadPart",
             self.store.client.upload_part,
             self.key,
@@ -250,7 +313,3 @@ class MultipartWriter:
             ChecksumAlgorithm="SHA256",
             ChecksumSHA256=checksum,
         )
-        returned = response.get("ChecksumSHA256")
-        if returned != checksum:
-            raise StorageChecksumMismatch(f"part {number} of {describe_location(self.bucket, self.key)}", f"sha256 {checksum}", f"sha256 {returned}")
-        return {"PartNumber": number, "ETag": response["ETag"], "ChecksumSHA256": checksum}
