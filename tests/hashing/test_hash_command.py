@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
 from tests.conftest import EXT2_MEDIA_MD5, IMAGES_DIR, MANIFEST
 from vault.cli.hash_command import register
+from vault.cli.main import main
 
 DFVFS = IMAGES_DIR / "dfvfs"
 
@@ -61,3 +63,12 @@ def test_missing_file_exits_1_with_one_line(tmp_path) -> None:
     assert result.exit_code == 1
     assert result.output.strip().count("\n") == 0
     assert "cannot read" in result.output
+
+
+def test_console_entry_point_exits_1_on_error(capsys) -> None:
+    # The console script runs click outside standalone mode, where typer.Exit(1) came back as a return value.
+    with pytest.raises(SystemExit) as stopped:
+        main(["hash", str(DFVFS / "image.dd"), str(DFVFS / "mbr.raw")])
+
+    assert stopped.value.code == 1
+    assert "not named like image segments" in capsys.readouterr().err

@@ -57,7 +57,10 @@ _register()
 
 def main(argv: Optional[list[str]] = None) -> None:
     try:
-        app(args=argv, standalone_mode=False)
+        # Without standalone mode, click returns the code of a raised typer.Exit instead of exiting with it.
+        exit_code = app(args=argv, standalone_mode=False)
+        if isinstance(exit_code, int) and exit_code != 0:
+            sys.exit(exit_code)
     except VaultError as error:
         if state["verbose"]:
             traceback.print_exc()
