@@ -72,7 +72,7 @@ def test_gap_in_split_raw_warns() -> None:
 def test_ewf_without_e01_warns() -> None:
     _, _, warnings = order_segment_names(["x.E02", "x.E03"])
 
-    assert warnings == ["segment set starts at x.E02: the earlier segments look missing"]
+    assert warnings == ["segment set starts at x.E02: the earlier segments look missing (the set should start with x.E01)"]
 
 
 def test_single_file_kinds() -> None:

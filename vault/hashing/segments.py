@@ -95,12 +95,25 @@ def _gap_warnings(first: _Segment, numbers: list[int]) -> list[str]:
                 "it looks incomplete unless the imaging tool numbers segments from .001"
             )
         else:
-            warnings.append(f"segment set starts at {first.name}: the earlier segments look missing")
+            expected = _first_segment_name(first)
+            named = f" (the set should start with {expected})" if expected else ""
+            warnings.append(f"segment set starts at {first.name}: the earlier segments look missing{named}")
     missing = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers))
     if missing:
         listed = ", ".join(str(number) for number in missing[:10]) + (", …" if len(missing) > 10 else "")
         warnings.append(f"{len(missing)} segment(s) missing between numbers {numbers[0]} and {numbers[-1]} ({listed}): the set looks incomplete")
     return warnings
+
+
+def _first_segment_name(segment: _Segment) -> str | None:
+    """Return the name the first segment of `segment`'s set would have, for numbered extensions only."""
+    match = _EWF_NUMBERED.match(segment.name)
+    if segment.kind == "ewf" and match:
+        return f"{match['stem']}.{match['letter']}{match['x']}01"
+    match = _RAW_NUMBERED.match(segment.name)
+    if segment.kind == "split-raw" and match:
+        return f"{match['stem']}.{'0' * len(match['number'])}"
+    return None
 
 
 def _parse(name: str, several: bool) -> _Segment | None:

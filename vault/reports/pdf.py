@@ -91,7 +91,7 @@ def _write_title(pdf: ReportPDF, data: ReportData, generated_at: str) -> None:
     pdf.title_block(
         "Chain-of-custody report",
         [
-            f"Evidence item {item.get('id') or fmt.NOT_RECORDED}: {item.get('description') or fmt.NOT_RECORDED}",
+            f"Evidence item {item.get('id') or fmt.NOT_RECORDED}: {item.get('description') or '(no description)'}",
             f"Case {data.case.get('reference') or fmt.NOT_RECORDED}: {data.case.get('title') or fmt.NOT_RECORDED}",
             f"Generated {generated_at} by {data.generated_by}",
         ],
