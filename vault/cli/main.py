@@ -22,6 +22,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Plain click help: typer 0.29's rich help printed every flag as taking a "<bool>" value.
+    rich_markup_mode=None,
 )
 state = {"verbose": False}
 
