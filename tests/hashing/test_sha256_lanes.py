@@ -154,3 +154,36 @@ def test_fallback_hashes_each_with_hashlib(monkeypatch) -> None:
     assert lanes.engine() == "hashlib"
     assert hashers[0].digest() == hashlib.sha256(b"evidence").digest()
     assert hashers[1].digest() == hashlib.sha256(b"\x00evidence").digest()
+
+
+@requires_native
+def test_hashers_list_emptied_during_update() -> None:
+    # update_together() releases the GIL, so another thread may empty the list that holds the only
+    # references. The hashers must stay alive until the update ends, or new objects that reuse
+    # their memory get a wrong state.
+    data = bytes(32 << 20)
+    emptied_during_update = 0
+    for attempt in range(20):
+        shared = [native.Sha256() for _ in range(3)]
+        entered = threading.Event()
+
+        def work() -> None:
+            entered.set()
+            native.update_together(shared, data)
+
+        thread = threading.Thread(target=work)
+        thread.start()
+        entered.wait()
+        shared.clear()
+        replacements = [native.Sha256(b"x") for _ in range(200)]
+        still_running = thread.is_alive()
+        thread.join()
+        if not still_running:
+            continue
+        emptied_during_update += 1
+
+        assert all(replacement.digest() == hashlib.sha256(b"x").digest() for replacement in replacements), f"attempt {attempt}"
+        if emptied_during_update >= 3:
+            break
+
+    assert emptied_during_update > 0, "the list was never emptied while update_together() ran; use more data"

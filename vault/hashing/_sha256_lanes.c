@@ -493,6 +493,7 @@ update_together(PyObject *module, PyObject *args)
         return NULL;
 
     Py_ssize_t count = PySequence_Fast_GET_SIZE(items);
+    Py_ssize_t referenced = 0;  /* hashers[0:referenced] each carry a reference of their own */
     Sha256Object **hashers = PyMem_New(Sha256Object *, count > 0 ? count : 1);
     if (hashers == NULL) {
         Py_DECREF(items);
@@ -513,16 +514,24 @@ update_together(PyObject *module, PyObject *args)
                 goto fail;
             }
         }
+        Py_INCREF(item);
         hashers[i] = (Sha256Object *)item;
+        referenced = i + 1;
     }
-    /* The sequence keeps the hashers alive while the GIL is released. */
-    if (update_hashers(hashers, count, data) < 0)
-        goto fail;
+    /* A list passed in is not copied, so another thread may empty it while the GIL is
+       released. The references taken above keep every hasher alive until the update ends. */
+    int result = update_hashers(hashers, count, data);
+    for (Py_ssize_t i = 0; i < referenced; i++)
+        Py_DECREF(hashers[i]);
     PyMem_Free(hashers);
     Py_DECREF(items);
+    if (result < 0)
+        return NULL;
     Py_RETURN_NONE;
 
 fail:
+    for (Py_ssize_t i = 0; i < referenced; i++)
+        Py_DECREF(hashers[i]);
     PyMem_Free(hashers);
     Py_DECREF(items);
     return NULL;
