@@ -83,21 +83,29 @@ def _body(files: list[tuple[Path, int]], progress: Progress, task) -> Iterator[b
     The request carries a Content-Length, which spares both sides the chunked
     transfer framing (a copy of every chunk). A file that changed size since
     the manifest was made is an error, and the server then aborts the upload.
+    Each file's last chunk is held back until the size check passes, because
+    once the server has every declared byte it stores the item.
     """
     for path, declared in files:
-        sent = 0
+        read = 0
+        pending_chunk = b""
         with path.open("rb") as handle:
-            while sent < declared and (chunk := handle.read(min(CHUNK, declared - sent))):
-                sent += len(chunk)
-                progress.update(task, advance=len(chunk))
-                yield chunk
+            while read < declared and (chunk := handle.read(min(CHUNK, declared - read))):
+                read += len(chunk)
+                if pending_chunk:
+                    progress.update(task, advance=len(pending_chunk))
+                    yield pending_chunk
+                pending_chunk = chunk
             grew = handle.read(1)
-        if sent != declared or grew:
+        if read != declared or grew:
             now = path.stat().st_size
             raise InvalidInput(
                 f"{path} changed size during the upload (was {declared} bytes, now {now}); "
                 "nothing was stored. Upload it again once nothing writes to it"
             )
+        if pending_chunk:
+            progress.update(task, advance=len(pending_chunk))
+            yield pending_chunk
 
 
 def _acquisition_record(path: Path | None) -> dict | None:
@@ -289,7 +297,7 @@ def register(app: typer.Typer) -> None:
         }
         emit(result, as_json, lambda r: typer.echo(
             f"range {offset}+{length} of file {file_no}: VERIFIED against {r['merkle_root']} "
-            f"({r['leaves']} leaves, {r['downloaded_bytes']} bytes downloaded); range {r['sha256']}"))
+            f"({r['leaves']} {'leaf' if r['leaves'] == 1 else 'leaves'}, {r['downloaded_bytes']} bytes downloaded); range {r['sha256']}"))
 
     @app.command()
     def report(
