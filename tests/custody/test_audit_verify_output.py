@@ -26,7 +26,8 @@ def test_output_counts_entries_past_newest_checkpoint(ledger: Ledger, tmp_path: 
     output = capsys.readouterr().out
     assert newest < 12
     assert f"entries: 12, newest signed checkpoint covers {newest} ({12 - newest} newer entries" in output
-    assert "consistent_with_trusted: not checked (no --trusted-checkpoint given)" in output
+    assert "consistent with the trusted checkpoint (consistent_with_trusted): not checked (no --trusted-checkpoint given)" in output
+    assert "hash chain intact (chain_intact): yes" in output
     assert output.rstrip().endswith("AUDIT PASSED")
 
 

@@ -38,6 +38,16 @@ def read_verifier_key(key: str) -> str:
     return key.strip()
 
 
+# The separate verdicts of an AuditVerdict, in the words an auditor reads, with the JSON key beside them.
+VERDICT_LABELS = {
+    "entries_intact": "entries well-formed, each at its index",
+    "chain_intact": "hash chain intact",
+    "root_matches_checkpoint": "Merkle roots match the signed checkpoints",
+    "checkpoint_signature_valid": "checkpoint signatures valid",
+    "consistent_with_trusted": "consistent with the trusted checkpoint",
+}
+
+
 def _render(verdict: dict) -> None:
     entries = verdict.get("entry_count")
     signed = verdict.get("latest_checkpoint_size") or 0
@@ -47,11 +57,13 @@ def _render(verdict: dict) -> None:
     typer.echo(line)
     if "stored_checkpoints" in verdict:
         typer.echo(f"checkpoints in WORM storage: {verdict['stored_checkpoints']}")
-    for name, value in verdict.items():
-        if isinstance(value, bool):
-            typer.echo(f"{name}: {'yes' if value else 'NO'}")
-    if verdict.get("consistent_with_trusted") is None:
-        typer.echo("consistent_with_trusted: not checked (no --trusted-checkpoint given)")
+    for name, label in VERDICT_LABELS.items():
+        value = verdict.get(name)
+        if value is None:
+            shown = "not checked (no --trusted-checkpoint given)" if name == "consistent_with_trusted" else "not checked"
+        else:
+            shown = "yes" if value else "NO"
+        typer.echo(f"{label} ({name}): {shown}")
     for problem in verdict.get("problems", []):
         typer.secho(f"problem: {_describe(problem)}", fg="red")
     typer.echo("AUDIT PASSED" if verdict.get("ok") else "AUDIT FAILED")
