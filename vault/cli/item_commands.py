@@ -57,6 +57,8 @@ def _render_item(item: dict) -> None:
         typer.echo(f"    stored: s3://{f['bucket']}/{f['object_key']} version {f['version_id']}")
     for warning in item.get("warnings") or []:
         typer.secho(f"  warning: {warning}", fg="yellow")
+    for problem in item.get("record_problems") or []:
+        typer.secho(f"  problem: {problem}", fg="red")
 
 
 def _render_physical_item(item: dict) -> None:

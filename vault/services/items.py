@@ -130,7 +130,8 @@ _ANCHORED_FILE_FIELDS = (
 
 def _anchor_to_intake(vault, record: dict) -> dict:
     problems: list[str] = []
-    intake = next((e for e in vault.ledger.entries(item_id=record["id"]) if e.action == "intake"), None)
+    entries = vault.ledger.entries(item_id=record["id"])
+    intake = next((e for e in entries if e.action == "intake"), None)
     if intake is None:
         record["intake_entry"] = None
         record["record_problems"] = [f"item {record['id']} has no intake entry in the ledger; its database rows cannot be trusted"]
@@ -156,9 +157,48 @@ def _anchor_to_intake(vault, record: dict) -> dict:
     if recorded_sha256 and record["sha256"] != recorded_sha256:
         problems.append(f"item sha256 in the database {record['sha256']} differs from intake entry #{intake.index} ({recorded_sha256})")
         record["sha256"] = recorded_sha256
+    problems += _anchor_custody_state(record, entries, intake, intake.details.get("status"))
     record["intake_entry"] = intake.index
     record["record_problems"] = problems
     return record
+
+
+def _anchor_custody_state(record: dict, entries: list, origin, status: str | None) -> list[str]:
+    """Replace retain-until, legal hold and status with the values the ledger recorded, and list each database value that differs.
+
+    `origin` is the entry that created the item (intake or physical.registered)
+    and `status` the status it recorded. Later `retention.extended`,
+    `hold.placed`, `hold.released` and `item.disposed` entries change them.
+    """
+    problems = []
+    state = {"retain_until": (origin.details.get("retain_until"), origin), "legal_hold": (False, origin), "status": (status, origin)}
+    for entry in entries:
+        if entry.index <= origin.index:
+            continue
+        if entry.action == "retention.extended":
+            state["retain_until"] = (entry.details.get("to"), entry)
+        elif entry.action in ("hold.placed", "hold.released"):
+            state["legal_hold"] = (entry.action == "hold.placed", entry)
+        elif entry.action == "item.disposed":
+            state["status"] = ("disposed", entry)
+
+    for field, (recorded, source) in state.items():
+        if recorded is None:
+            continue  # written by an older entry format that did not record it
+        stored = record.get(field)
+        same = _same_moment(stored, recorded) if field == "retain_until" else stored == recorded
+        if not same:
+            problems.append(f"database {field} {stored!r} differs from {source.action} entry #{source.index}, "
+                            f"which recorded {recorded!r}")
+            record[field] = recorded
+    return problems
+
+
+def _same_moment(first: str | None, second: str | None) -> bool:
+    """Compare two RFC 3339 times that may be written with different precision."""
+    if first is None or second is None:
+        return first == second
+    return datetime.fromisoformat(first) == datetime.fromisoformat(second)
 
 
 def _anchor_to_registration(vault, record: dict) -> dict:
@@ -207,6 +247,7 @@ def _anchor_to_registration(vault, record: dict) -> dict:
                         f"#{registration.index}, which recorded {recorded.get('description')!r}")
         record["description"] = recorded.get("description")
     record["physical_details"] = {**stored, **state}
+    problems += _anchor_custody_state(record, entries, registration, "accepted")
     record["registration_entry"] = registration.index
     record["moves"] = len(moves)
     record["record_problems"] = problems

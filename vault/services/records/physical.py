@@ -32,15 +32,17 @@ def register_physical(vault, case_reference: str, description: str, principal: P
     identifiers = {str(k): str(v) for k, v in (identifiers or {}).items()}
     details = {"identifiers": identifiers, "location": location, "seal": seal}
     item_id = str(uuid.uuid4())
+    retain_until = retain_until_for_case(vault, case)
     with vault.ledger.transaction() as txn:
         txn.session.add(Item(
             id=item_id, case_id=case["id"], kind="physical", status="accepted", description=description,
-            physical_details=details, retain_until=retain_until_for_case(vault, case), legal_hold=False,
+            physical_details=details, retain_until=retain_until, legal_hold=False,
             created_by=actor, custodian=actor, employee_device=employee_owned,
         ))
         txn.session.flush()
         txn.append(actor, "physical.registered", case_id=case["id"], item_id=item_id, details={
             "description": description, **details, "custodian": actor, "employee_owned": employee_owned,
+            "retain_until": iso(retain_until),
         })
     return item_record(vault, item_id)
 
