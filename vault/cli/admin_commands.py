@@ -76,8 +76,8 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit(created, True, typer.echo)
             return
-        typer.echo(f"token {created['id']} for {created['user']}, expires {created['expires_at']}; "
-                   "it is shown only now", err=True)
+        typer.echo(f"created token id {created['id']} for {created['user']}, expires {created['expires_at']}. "
+                   "The token itself is on standard output and is shown only this once", err=True)
         typer.echo(created["token"])
 
     @tokens.command("list")
