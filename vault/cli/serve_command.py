@@ -63,7 +63,7 @@ def register(app: typer.Typer) -> None:
 
         from vault.api.app import create_app
         from vault.config import Settings
-        from vault.services.access import bootstrap_first_admin
+        from vault.services.access import bootstrap_first_admin, recover_admin_token
         from vault.services.runtime import Vault
 
         overrides = {k: v for k, v in {"host": host, "port": port, "data_dir": data_dir}.items() if v is not None}
@@ -97,6 +97,7 @@ def register(app: typer.Typer) -> None:
         vault = Vault.open(settings)
         try:
             token_file = bootstrap_first_admin(vault)
+            recovered_file = recover_admin_token(vault) if token_file is None else None
         except BaseException:
             vault.close()
             raise
@@ -109,6 +110,9 @@ def register(app: typer.Typer) -> None:
             if token_file is not None:
                 typer.echo(f"  first start: created the administrator 'admin'; its API token is in {token_file} "
                            f"(owner-only). Use it with: export VAULT_TOKEN_FILE={token_file}")
+            if recovered_file is not None:
+                typer.echo(f"  no administrator had a valid token: wrote a new one to {recovered_file} "
+                           f"(owner-only). Use it with: export VAULT_TOKEN_FILE={recovered_file}")
             tls = {"ssl_certfile": str(tls_cert), "ssl_keyfile": str(tls_key)} if tls_cert else {}
             config = uvicorn.Config(create_app(vault), log_level="warning", lifespan="on", **tls)
             try:

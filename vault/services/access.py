@@ -549,6 +549,46 @@ def bootstrap_first_admin(vault, token_path: Path | None = None) -> Path | None:
     return token_path
 
 
+def recover_admin_token(vault, token_path: Path | None = None) -> Path | None:
+    """Give an administrator a new token when no enabled administrator has a valid one.
+
+    Without it, a vault whose administrator tokens all expired or were revoked
+    could never create a token again. Whoever can start `serve` on the data
+    directory controls the vault anyway, so start-up is the recovery point.
+    The token goes owner-only (0600) to `token_path` (default
+    `<data dir>/admin-token`), and `access.token.created` records it. Returns
+    that path, or None when a valid administrator token exists, when there are
+    no users yet (then `bootstrap_first_admin` applies) or when no enabled
+    administrator is left to hold one (logged as an error, because users keep
+    their tokens and the vault goes on serving them).
+    """
+    moment = vault.clock()
+    with Session(vault.engine) as session:
+        if session.scalar(select(User.id).limit(1)) is None:
+            return None
+        admins = list(session.scalars(
+            select(User).where(User.role == Role.ADMIN.value, User.disabled.is_(False)).order_by(User.created_at)
+        ))
+        valid = session.scalar(
+            select(ApiToken.id).join(User, ApiToken.user_id == User.id).where(
+                User.role == Role.ADMIN.value, User.disabled.is_(False),
+                ApiToken.revoked_at.is_(None), ApiToken.expires_at > moment,
+            ).limit(1)
+        )
+    if valid is not None:
+        return None
+    if not admins:
+        log.error("access.admin_token_recovery_failed reason=no_enabled_administrator")
+        return None
+    token_path = token_path or vault.data_dir / FIRST_ADMIN_TOKEN_FILE
+    token, record = _create_token(vault, SYSTEM_ACTOR, admins[0].name, DEFAULT_TOKEN_DAYS, "recovered at start-up")
+    token_path.unlink(missing_ok=True)
+    with open(token_path, "x", encoding="ascii", opener=_open_private) as out:
+        out.write(token + "\n")
+    log.warning("access.admin_token_recovered token=%s user=%s path=%s", record["id"], admins[0].name, token_path)
+    return token_path
+
+
 def _open_private(path: str, flags: int) -> int:
     return os.open(path, flags, 0o600)
 

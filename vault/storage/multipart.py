@@ -42,8 +42,8 @@ def plan_parts(expected_size: int | None) -> tuple[int, int]:
 
     The part size is the smallest power-of-two multiple of 8 MiB that fits the
     object into 9,000 parts, and the parts in flight fit into 32 MiB (at least
-    one). Memory then stays near `(in flight + 2) * part size`: 48 MiB for
-    objects up to 70 GiB, and 384 MiB for a 1 TiB image with 128 MiB parts.
+    one). Memory then stays near `(in flight + 1) * part size`: 40 MiB for
+    objects up to 70 GiB, and 256 MiB for a 1 TiB image with 128 MiB parts.
     Without a size, 8 MiB parts and doubling every 2,000 parts cover 484 GiB.
     """
     part_size = MIN_PLANNED_PART_SIZE
