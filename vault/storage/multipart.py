@@ -7,9 +7,9 @@ import dataclasses
 import hashlib
 import logging
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
-from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
