@@ -204,3 +204,35 @@ def test_unreachable_storage_gives_storage_unavailable(stored_data) -> None:
 
     with pytest.raises(StorageUnavailable, match="cannot reach"):
         reader.read(1)
+
+
+def test_scan_resumes_from_prefetched_block(stored_data) -> None:
+    store, key, version_id, data = stored_data
+    reader = ObjectReader(store, key, version_id, len(data), min_block_size=4 * KiB, max_block_size=16 * KiB)
+
+    # GETs of 4, 8 and 16 KiB ramp the scan up; from the first full block on, the next block is prefetched.
+    start = reader.read(44 * KiB)
+    reader.seek(1000)
+    descriptor = reader.read(10)  # a scattered small read, as libewf makes between chunks
+    reader.seek(44 * KiB)
+    before = reader.requests_sent
+    resumed = reader.read(16 * KiB)
+
+    assert start == data[: 44 * KiB]
+    assert descriptor == data[1000:1010]
+    assert resumed == data[44 * KiB : 60 * KiB]
+    # The resumed block came from the prefetch, and only the prefetch of the block after it was sent.
+    assert reader.requests_sent == before + 1
+
+
+def test_prefetch_of_last_block_is_short(stored_data) -> None:
+    store, key, version_id, data = stored_data
+    reader = ObjectReader(store, key, version_id, len(data), min_block_size=4 * KiB, max_block_size=MiB)
+
+    parts = []
+    while part := reader.read(100_000):
+        parts.append(part)
+    reader.close()
+
+    assert b"".join(parts) == data
+    assert reader.closed

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from vault.errors import InvalidInput, StorageError
@@ -28,10 +29,12 @@ class ObjectReader(io.RawIOBase):
     `min_block_size` after a seek elsewhere and doubles with each sequential
     refill up to `max_block_size`, so a scan costs one GET per `max_block_size`
     bytes while scattered small reads (section descriptors) do not fetch 8 MiB
-    each. The last few `min_block_size` blocks stay cached, because libewf and
-    the section walk go back to the same descriptors and tables several times.
-    Memory use is at most one `max_block_size` block, `RECENT_BLOCKS` small
-    blocks and the bytes of the current `read` call.
+    each. Once a scan reaches `max_block_size` blocks, the next block is
+    fetched in a background thread while the caller works on the current one.
+    The last few `min_block_size` blocks stay cached, because libewf and the
+    section walk go back to the same descriptors and tables several times.
+    Memory use is at most two `max_block_size` blocks (current and prefetched),
+    `RECENT_BLOCKS` small blocks and the bytes of the current `read` call.
 
     Not thread-safe: give each thread its own reader. Reads raise `StorageError`
     (from `ObjectStore.read`) when a GET fails or returns another version or length.
@@ -70,6 +73,8 @@ class ObjectReader(io.RawIOBase):
         self._fetched_end = -1  # end of the last GET, to tell a sequential refill from a seek
         self._next_block_size = min_block_size
         self._recent: list[tuple[int, bytes]] = []  # (offset, bytes) of earlier small blocks, oldest first
+        self._prefetch: tuple[int, int, Future[bytes]] | None = None  # (offset, length, pending GET) of the next block
+        self._executor: ThreadPoolExecutor | None = None
 
     def __repr__(self) -> str:
         return f"ObjectReader({describe_location(self.store.bucket, self.key, self.version_id)}, name={self.name!r})"
@@ -143,6 +148,10 @@ class ObjectReader(io.RawIOBase):
     def close(self) -> None:
         self._block = b""
         self._recent = []
+        self._prefetch = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
         super().close()
 
     # Internals
@@ -157,12 +166,34 @@ class ObjectReader(io.RawIOBase):
                 del self._recent[index]
                 self._block, self._block_start = data, start
                 return
-        # NOTE: blocks are fetched synchronously, so a GET and the caller's work on the previous block do not overlap.
-        block_size = self._next_block_size if sequential else self._min_block
-        length = min(block_size, self.size - position)
-        self._block = self._get(position, length)
+        prefetched = self._take_prefetched(position)
+        if prefetched is not None:
+            # A scan that went elsewhere for a few small reads resumes here at full block size.
+            self._block, length, sequential = prefetched, len(prefetched), True
+            self._next_block_size = self._max_block
+        else:
+            block_size = self._next_block_size if sequential else self._min_block
+            length = min(block_size, self.size - position)
+            self._block = self._get(position, length)
+            self._next_block_size = min(self._max_block, block_size * 2)
         self._block_start = position
-        self._next_block_size = min(self._max_block, block_size * 2)
+        following = position + length
+        if sequential and length == self._max_block and following < self.size:
+            self._start_prefetch(following, min(self._max_block, self.size - following))
+
+    def _start_prefetch(self, offset: int, length: int) -> None:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vault-read-ahead")
+        self.requests_sent += 1
+        self._prefetch = (offset, length, self._executor.submit(self._fetch, offset, length))
+
+    def _take_prefetched(self, offset: int) -> bytes | None:
+        """Return the prefetched block if it starts at `offset`; otherwise keep it for when the scan resumes."""
+        if self._prefetch is None or self._prefetch[0] != offset:
+            return None
+        (_, length, pending), self._prefetch = self._prefetch, None
+        self._fetched_end = offset + length
+        return pending.result()
 
     def _remember(self, start: int, data: bytes) -> None:
         self._recent = [(s, d) for s, d in self._recent if s != start][-(RECENT_BLOCKS - 1) :]
@@ -171,6 +202,10 @@ class ObjectReader(io.RawIOBase):
     def _get(self, offset: int, length: int) -> bytes:
         self.requests_sent += 1
         self._fetched_end = offset + length
+        return self._fetch(offset, length)
+
+    def _fetch(self, offset: int, length: int) -> bytes:
+        """Run one ranged GET; no reader state changes, so the prefetch thread may call it."""
         data = b"".join(self.store.read(self.key, self.version_id, offset=offset, length=length, chunk_size=MAX_BLOCK_SIZE))
         if len(data) != length:
             raise StorageError(
