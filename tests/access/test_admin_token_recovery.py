@@ -7,6 +7,7 @@ import stat
 from datetime import datetime, timedelta, timezone
 
 import httpx
+import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -55,3 +56,21 @@ def test_no_enabled_admin_logs_error(running_vault, tmp_path, caplog):
 
     assert result is None
     assert "access.admin_token_recovery_failed" in caplog.text
+
+
+def test_failed_token_write_leaves_recovery_armed(running_vault, tmp_path):
+    vault = running_vault.vault
+    original_clock = vault.clock
+    # Past every 90-day token, including those that tests recovering at +400 days created.
+    far_future = datetime.now(timezone.utc) + timedelta(days=800)
+    vault.clock = lambda: far_future
+    try:
+        with pytest.raises(FileNotFoundError):
+            recover_admin_token(vault, tmp_path / "missing-dir" / "admin-token")
+        retried = recover_admin_token(vault, tmp_path / "admin-token")
+    finally:
+        vault.clock = original_clock
+
+    # A token nobody could read must not count as the administrator's valid token.
+    assert retried == tmp_path / "admin-token"
+    assert stat.S_IMODE(retried.stat().st_mode) == 0o600

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import io
 import os
+import gc
 import random
 import socket
+import sys
+import threading
+import time
+import weakref
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -236,3 +241,33 @@ def test_prefetch_of_last_block_is_short(stored_data) -> None:
 
     assert b"".join(parts) == data
     assert reader.closed
+
+
+class SlowPrefetchStore(ObjectStore):
+    """The real store, but a GET from a read-ahead thread waits first, so a test can act while the prefetch runs."""
+
+    def read(self, *args, **kwargs):
+        if threading.current_thread().name.startswith("vault-read-ahead"):
+            time.sleep(1)
+        return super().read(*args, **kwargs)
+
+
+def _read_ahead_threads() -> list:
+    return [t for t in threading.enumerate() if t.name.startswith("vault-read-ahead")]
+
+
+def test_dropped_reader_stops_prefetch_cleanly(stored_data) -> None:
+    store, key, version_id, data = stored_data
+    reader = ObjectReader(SlowPrefetchStore(store.settings), key, version_id, len(data), min_block_size=4 * KiB, max_block_size=MiB)
+
+    # Blocks of 4 KiB doubling to 512 KiB end at 1020 KiB; the first 1 MiB block there starts a prefetch.
+    for offset in range(0, 1100 * KiB, 100 * KiB):
+        assert reader.read(100 * KiB) == data[offset : offset + 100 * KiB]
+    assert reader._prefetch is not None
+    dropped = weakref.ref(reader)
+    del reader  # while the prefetch GET still waits in SlowPrefetchStore
+
+    # The pending GET must not keep the reader alive, because its finalizer would then run on the
+    # read-ahead thread, where close() cannot join that thread.
+    assert dropped() is None
+    assert _read_ahead_threads() == []

@@ -541,10 +541,7 @@ def bootstrap_first_admin(vault, token_path: Path | None = None) -> Path | None:
             return None
     token_path = token_path or vault.data_dir / FIRST_ADMIN_TOKEN_FILE
     _create_user(vault, SYSTEM_ACTOR, FIRST_ADMIN_NAME, Role.ADMIN.value, "First administrator")
-    token, record = _create_token(vault, SYSTEM_ACTOR, FIRST_ADMIN_NAME, DEFAULT_TOKEN_DAYS, "first start")
-    token_path.unlink(missing_ok=True)
-    with open(token_path, "x", encoding="ascii", opener=_open_private) as out:
-        out.write(token + "\n")
+    record = _create_token_file(vault, FIRST_ADMIN_NAME, "first start", token_path)
     log.warning("access.first_admin_created token=%s path=%s", record["id"], token_path)
     return token_path
 
@@ -581,12 +578,27 @@ def recover_admin_token(vault, token_path: Path | None = None) -> Path | None:
         log.error("access.admin_token_recovery_failed reason=no_enabled_administrator")
         return None
     token_path = token_path or vault.data_dir / FIRST_ADMIN_TOKEN_FILE
-    token, record = _create_token(vault, SYSTEM_ACTOR, admins[0].name, DEFAULT_TOKEN_DAYS, "recovered at start-up")
-    token_path.unlink(missing_ok=True)
-    with open(token_path, "x", encoding="ascii", opener=_open_private) as out:
-        out.write(token + "\n")
+    record = _create_token_file(vault, admins[0].name, "recovered at start-up", token_path)
     log.warning("access.admin_token_recovered token=%s user=%s path=%s", record["id"], admins[0].name, token_path)
     return token_path
+
+
+def _create_token_file(vault, user_name: str, label: str, token_path: Path) -> dict:
+    """Create a token for `user_name` and write it owner-only (0600) to `token_path`, replacing that file.
+
+    The file is created before the token, so a path that cannot be written
+    raises OSError before any token exists. A token that nobody holds would
+    otherwise count as a valid administrator token and stop start-up recovery.
+    """
+    token_path.unlink(missing_ok=True)
+    with open(token_path, "x", encoding="ascii", opener=_open_private) as out:
+        try:
+            token, record = _create_token(vault, SYSTEM_ACTOR, user_name, DEFAULT_TOKEN_DAYS, label)
+        except BaseException:
+            token_path.unlink(missing_ok=True)
+            raise
+        out.write(token + "\n")
+    return record
 
 
 def _open_private(path: str, flags: int) -> int:

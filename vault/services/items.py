@@ -198,7 +198,10 @@ def _same_moment(first: str | None, second: str | None) -> bool:
     """Compare two RFC 3339 times that may be written with different precision."""
     if first is None or second is None:
         return first == second
-    return datetime.fromisoformat(first) == datetime.fromisoformat(second)
+    try:
+        return datetime.fromisoformat(first) == datetime.fromisoformat(second)
+    except ValueError:  # not a time at all, so it differs and is listed
+        return False
 
 
 def _anchor_to_registration(vault, record: dict) -> dict:

@@ -149,9 +149,11 @@ class ObjectReader(io.RawIOBase):
         self._block = b""
         self._recent = []
         self._prefetch = None
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
-            self._executor = None
+        # getattr: the finalizer also closes a reader whose __init__ raised before the executor was set.
+        executor = getattr(self, "_executor", None)
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+        self._executor = None
         super().close()
 
     # Internals
@@ -185,7 +187,10 @@ class ObjectReader(io.RawIOBase):
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vault-read-ahead")
         self.requests_sent += 1
-        self._prefetch = (offset, length, self._executor.submit(self._fetch, offset, length))
+        # The job gets the store and object, not the reader, so a dropped reader is finalized (and closed)
+        # on the caller's thread. On the read-ahead thread, close() would try to join that same thread.
+        job = self._executor.submit(_fetch, self.store, self.key, self.version_id, self.size, offset, length)
+        self._prefetch = (offset, length, job)
 
     def _take_prefetched(self, offset: int) -> bytes | None:
         """Return the prefetched block if it starts at `offset`; otherwise keep it for when the scan resumes."""
@@ -202,18 +207,19 @@ class ObjectReader(io.RawIOBase):
     def _get(self, offset: int, length: int) -> bytes:
         self.requests_sent += 1
         self._fetched_end = offset + length
-        return self._fetch(offset, length)
-
-    def _fetch(self, offset: int, length: int) -> bytes:
-        """Run one ranged GET; no reader state changes, so the prefetch thread may call it."""
-        data = b"".join(self.store.read(self.key, self.version_id, offset=offset, length=length, chunk_size=MAX_BLOCK_SIZE))
-        if len(data) != length:
-            raise StorageError(
-                f"{describe_location(self.store.bucket, self.key, self.version_id)}: a GET of {length} bytes at offset {offset} "
-                f"returned {len(data)} bytes, but the version is {self.size} bytes; check that the size passed to the reader is the stored size"
-            )
-        return data
+        return _fetch(self.store, self.key, self.version_id, self.size, offset, length)
 
     def _require_open(self) -> None:
         if self.closed:
             raise ValueError(f"I/O operation on closed reader {self.name!r}")
+
+
+def _fetch(store: ObjectStore, key: str, version_id: str, size: int, offset: int, length: int) -> bytes:
+    """Run one ranged GET of a version that is `size` bytes long. It touches no reader state, so the prefetch thread may call it."""
+    data = b"".join(store.read(key, version_id, offset=offset, length=length, chunk_size=MAX_BLOCK_SIZE))
+    if len(data) != length:
+        raise StorageError(
+            f"{describe_location(store.bucket, key, version_id)}: a GET of {length} bytes at offset {offset} "
+            f"returned {len(data)} bytes, but the version is {size} bytes; check that the size passed to the reader is the stored size"
+        )
+    return data
