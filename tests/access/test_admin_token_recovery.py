@@ -71,6 +71,6 @@ def test_failed_token_write_leaves_recovery_armed(running_vault, tmp_path):
     finally:
         vault.clock = original_clock
 
-    # A token nobody could read must not count as the administrator's valid token.
+    # A token whose file could not be written must not count as the administrator's valid token.
     assert retried == tmp_path / "admin-token"
     assert stat.S_IMODE(retried.stat().st_mode) == 0o600

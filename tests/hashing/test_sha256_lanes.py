@@ -158,7 +158,7 @@ def test_fallback_hashes_each_with_hashlib(monkeypatch) -> None:
 
 @requires_native
 def test_hashers_list_emptied_during_update() -> None:
-    # update_together() releases the GIL, so another thread may empty the list that holds the only
+    # update_together() releases the GIL, so another thread may empty the list that contains the only
     # references. The hashers must stay alive until the update ends, or new objects that reuse
     # their memory get a wrong state.
     data = bytes(32 << 20)

@@ -35,11 +35,11 @@ def test_legal_hold_cleared_in_database_caught(running_vault, tmp_path):
     running_vault.cli("hold", "place", item["id"], "--reason", "litigation hold, matter 2026-17")
     _edit(running_vault, item["id"], legal_hold=False)
 
-    shown = _json(running_vault.cli("show", item["id"], "--json"))
+    item_view = _json(running_vault.cli("show", item["id"], "--json"))
     verified = running_vault.cli("verify", item["id"], check=False)
 
-    assert shown["legal_hold"] is True
-    assert any("legal_hold False differs from hold.placed entry" in p for p in shown["record_problems"])
+    assert item_view["legal_hold"] is True
+    assert any("legal_hold False differs from hold.placed entry" in p for p in item_view["record_problems"])
     assert verified.returncode == 1
 
 
@@ -48,11 +48,11 @@ def test_retain_until_shortened_in_database_caught(running_vault, tmp_path):
     recorded = item["retain_until"]
     _edit(running_vault, item["id"], retain_until=datetime.now(timezone.utc) + timedelta(hours=1))
 
-    shown = _json(running_vault.cli("show", item["id"], "--json"))
+    item_view = _json(running_vault.cli("show", item["id"], "--json"))
     text = running_vault.cli("show", item["id"]).stdout
 
-    assert datetime.fromisoformat(shown["retain_until"]) == datetime.fromisoformat(recorded)
-    assert any("retain_until" in p and "differs from intake entry" in p for p in shown["record_problems"])
+    assert datetime.fromisoformat(item_view["retain_until"]) == datetime.fromisoformat(recorded)
+    assert any("retain_until" in p and "differs from intake entry" in p for p in item_view["record_problems"])
     assert "problem: database retain_until" in text
 
 
@@ -60,10 +60,10 @@ def test_status_edited_in_database_caught(running_vault, tmp_path):
     item = _uploaded_item(running_vault, tmp_path)
     _edit(running_vault, item["id"], status="disposed")
 
-    shown = _json(running_vault.cli("show", item["id"], "--json"))
+    item_view = _json(running_vault.cli("show", item["id"], "--json"))
 
-    assert shown["status"] == item["status"]
-    assert any("status 'disposed' differs from intake entry" in p for p in shown["record_problems"])
+    assert item_view["status"] == item["status"]
+    assert any("status 'disposed' differs from intake entry" in p for p in item_view["record_problems"])
 
 
 def test_untouched_item_has_no_record_problems(running_vault, tmp_path):
@@ -73,11 +73,11 @@ def test_untouched_item_has_no_record_problems(running_vault, tmp_path):
     running_vault.cli("hold", "release", item["id"], "--reason", "matter settled")
     running_vault.cli("retention", "extend", item["id"], "--until", later, "--reason", "appeal pending")
 
-    shown = _json(running_vault.cli("show", item["id"], "--json"))
+    item_view = _json(running_vault.cli("show", item["id"], "--json"))
 
-    assert shown["legal_hold"] is False
-    assert datetime.fromisoformat(shown["retain_until"]) == datetime.fromisoformat(later)
-    assert shown["record_problems"] == []
+    assert item_view["legal_hold"] is False
+    assert datetime.fromisoformat(item_view["retain_until"]) == datetime.fromisoformat(later)
+    assert item_view["record_problems"] == []
 
 
 def test_physical_item_retain_until_anchored(running_vault):
@@ -87,7 +87,7 @@ def test_physical_item_retain_until_anchored(running_vault):
                                     "--location", "evidence room A", "--json"))
     _edit(running_vault, drive["id"], retain_until=datetime.now(timezone.utc) + timedelta(minutes=5))
 
-    shown = _json(running_vault.cli("show", drive["id"], "--json"))
+    item_view = _json(running_vault.cli("show", drive["id"], "--json"))
 
-    assert datetime.fromisoformat(shown["retain_until"]) == datetime.fromisoformat(drive["retain_until"])
-    assert any("differs from physical.registered entry" in p for p in shown["record_problems"])
+    assert datetime.fromisoformat(item_view["retain_until"]) == datetime.fromisoformat(drive["retain_until"])
+    assert any("differs from physical.registered entry" in p for p in item_view["record_problems"])

@@ -60,10 +60,10 @@ def _render(verdict: dict) -> None:
     for name, label in VERDICT_LABELS.items():
         value = verdict.get(name)
         if value is None:
-            shown = "not checked (no --trusted-checkpoint given)" if name == "consistent_with_trusted" else "not checked"
+            value_text = "not checked (no --trusted-checkpoint given)" if name == "consistent_with_trusted" else "not checked"
         else:
-            shown = "yes" if value else "NO"
-        typer.echo(f"{label} ({name}): {shown}")
+            value_text = "yes" if value else "NO"
+        typer.echo(f"{label} ({name}): {value_text}")
     for problem in verdict.get("problems", []):
         typer.secho(f"problem: {_describe(problem)}", fg="red")
     typer.echo("AUDIT PASSED" if verdict.get("ok") else "AUDIT FAILED")

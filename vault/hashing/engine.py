@@ -289,7 +289,7 @@ class StreamHasher:
     def take_span_digest(self, number: int, size: int) -> bytes | None:
         """Return and forget the SHA-256 of span `number` if it is complete and `size` bytes long, else None.
 
-        The current span counts as complete once it holds `size` bytes, so the
+        The current span counts as complete once it contains `size` bytes, so the
         shorter last span is available after `finish()`. None tells the caller
         to hash the bytes itself.
         """

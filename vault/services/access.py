@@ -550,8 +550,8 @@ def recover_admin_token(vault, token_path: Path | None = None) -> Path | None:
     """Give an administrator a new token when no enabled administrator has a valid one.
 
     Without it, a vault whose administrator tokens all expired or were revoked
-    could never create a token again. Whoever can start `serve` on the data
-    directory controls the vault anyway, so start-up is the recovery point.
+    could never create a token again. Starting `serve` on the data directory
+    already takes control of the vault, so start-up is the recovery point.
     The token goes owner-only (0600) to `token_path` (default
     `<data dir>/admin-token`), and `access.token.created` records it. Returns
     that path, or None when a valid administrator token exists, when there are
@@ -587,8 +587,8 @@ def _create_token_file(vault, user_name: str, label: str, token_path: Path) -> d
     """Create a token for `user_name` and write it owner-only (0600) to `token_path`, replacing that file.
 
     The file is created before the token, so a path that cannot be written
-    raises OSError before any token exists. A token that nobody holds would
-    otherwise count as a valid administrator token and stop start-up recovery.
+    raises OSError before any token exists. A token whose file was never written
+    would otherwise count as a valid administrator token and stop start-up recovery.
     """
     token_path.unlink(missing_ok=True)
     with open(token_path, "x", encoding="ascii", opener=_open_private) as out:

@@ -290,7 +290,7 @@ class MultipartWriter:
         # Hashed here, in the upload thread, when no source had the digest, so it overlaps the next part's feed.
         checksum = sha256_base64(data) if digest is None else base64.b64encode(digest).decode("ascii")
         response = self._send_part(number, data, checksum)
-        # botocore holds no reference once upload_part has returned, so the buffer can be filled again.
+        # botocore keeps no reference once upload_part has returned, so the buffer can be filled again.
         if len(self._free_buffers) <= self.concurrency:
             self._free_buffers.append(data)
         returned = response.get("ChecksumSHA256")
