@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import hashlib
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -18,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from vault.errors import InvalidInput, StorageError
 from vault.storage._heap import release_free_memory
 from vault.storage.errors import StorageChecksumMismatch, client_error_code, describe_location, translate
-from vault.storage.objects import LOCK_MODE, MAX_PARTS, MIN_PART_SIZE, ObjectStore, StoredObject, sha256_base64
+from vault.storage.objects import LOCK_MODE, MAX_PARTS, MIN_PART_SIZE, ObjectStore, StoredObject, checksum_text, sha256_base64
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +61,7 @@ def part_size_for(part_number: int, base_size: int, size_step: int = PARTS_PER_S
 def composite_sha256(part_checksums: list[str]) -> str:
     """Return the S3 composite checksum of a multipart object: SHA-256 of the concatenated part digests, then `-<parts>`."""
     joined = b"".join(base64.b64decode(checksum) for checksum in part_checksums)
-    return f"{base64.b64encode(hashlib.sha256(joined).digest()).decode('ascii')}-{len(part_checksums)}"
+    return f"{sha256_base64(joined)}-{len(part_checksums)}"
 
 
 class MultipartWriter:
@@ -288,7 +287,7 @@ class MultipartWriter:
 
     def _upload_part(self, number: int, data: bytearray, digest: bytes | None) -> dict[str, Any]:
         # Hashed here, in the upload thread, when no source had the digest, so it overlaps the next part's feed.
-        checksum = sha256_base64(data) if digest is None else base64.b64encode(digest).decode("ascii")
+        checksum = sha256_base64(data) if digest is None else checksum_text(digest)
         response = self._send_part(number, data, checksum)
         # botocore keeps no reference once upload_part has returned, so the buffer can be filled again.
         if len(self._free_buffers) <= self.concurrency:

@@ -102,7 +102,12 @@ def make_s3_client(settings: S3Settings) -> Any:
 
 def sha256_base64(data: bytes | bytearray | memoryview) -> str:
     """Return the SHA-256 of `data` in the base64 form S3 uses for `ChecksumSHA256`."""
-    return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
+    return checksum_text(hashlib.sha256(data).digest())
+
+
+def checksum_text(digest: bytes) -> str:
+    """Return a raw SHA-256 digest in the base64 form S3 uses for `ChecksumSHA256`."""
+    return base64.b64encode(digest).decode("ascii")
 
 
 def round_up_to_second(moment: datetime) -> datetime:
